@@ -1,0 +1,28 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import type { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/config.module';
+import { ConversationsModule } from './conversations/conversations.module';
+import { DatabaseModule } from './database/database.module';
+import type { DatabaseEndpoint } from './database/embedded-postgres';
+import { HealthModule } from './health/health.module';
+import { MessagesModule } from './messages/messages.module';
+
+/** Composition root: infrastructure first, then the features. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, database: DatabaseEndpoint): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        DatabaseModule.forRoot(config.postgres, database),
+        HealthModule,
+        ConversationsModule,
+        MessagesModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import type { LOG_LEVELS, SSL_MODES } from './environment';
+
+export type SslMode = (typeof SSL_MODES)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface PostgresConfig {
+  /** Unset: an embedded PostgreSQL is started under `dataDir`. */
+  host?: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+  poolSize: number;
+  maxOverflow: number;
+  sslMode: SslMode;
+  sslCaPath?: string;
+  statementTimeoutMs: number;
+  dataDir: string;
+  migrationsRun: boolean;
+}
+
+export interface RedisConfig {
+  host: string;
+  port: number;
+  db: number;
+  password: string;
+}
+
+export interface AuthConfig {
+  secret?: string;
+  publicKey?: string;
+  issuer?: string;
+  audience?: string;
+  /** True when no key was configured and the fixed development key is in use. */
+  usingDevelopmentKey: boolean;
+}
+
+/** The validated configuration: the only view of the environment the rest of the code gets. */
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  logLevel: LogLevel;
+  postgres: PostgresConfig;
+  /** Unset: the cache lives in process memory. */
+  redis?: RedisConfig;
+  cache: { ttlSeconds: number; keyPrefix: string };
+  auth: AuthConfig;
+  corsOrigins: string[];
+  rateLimitPerMinute: number;
+  shutdownDrainMs: number;
+}

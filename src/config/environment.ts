@@ -1,0 +1,171 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+const toOptionalBool = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const normalized = value.trim().toLowerCase();
+  if (normalized === '') return undefined;
+  if (['true', '1', 'yes'].includes(normalized)) return true;
+  if (['false', '0', 'no'].includes(normalized)) return false;
+  return value;
+};
+
+// An empty string in a .env file means "not set", as operators expect from `VAR=` lines.
+const emptyAsUnset = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+export const SSL_MODES = ['disable', 'require', 'verify-full'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/** The environment variables of `configuration.md`, as strings arrive from the environment. */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 8000;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @IsString()
+  POSTGRES_HOST?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  POSTGRES_PORT = 5432;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(63)
+  POSTGRES_DB = 'conversations';
+
+  @IsString()
+  @MinLength(1)
+  POSTGRES_USER = 'postgres';
+
+  @IsString()
+  POSTGRES_PASSWORD = '';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  POSTGRES_POOL_SIZE = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  POSTGRES_MAX_OVERFLOW = 20;
+
+  @IsIn(SSL_MODES)
+  POSTGRES_SSL_MODE: (typeof SSL_MODES)[number] = 'disable';
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @IsString()
+  POSTGRES_SSL_CA?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  POSTGRES_STATEMENT_TIMEOUT_MS = 5000;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @IsString()
+  REDIS_HOST?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  REDIS_PORT = 6379;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(15)
+  REDIS_DB = 0;
+
+  @IsString()
+  REDIS_PASSWORD = '';
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @IsString()
+  REDIS_KEY_PREFIX?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
+  CACHE_TTL_SECONDS = 3600;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_SECRET?: string;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_PUBLIC_KEY?: string;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_ISSUER?: string;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @IsString()
+  AUTH_JWT_AUDIENCE?: string;
+
+  @IsString()
+  CORS_ORIGINS = '';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_PER_MINUTE = 120;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SHUTDOWN_DRAIN_MS = 10000;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './data';
+
+  @Transform(toOptionalBool)
+  @IsOptional()
+  @IsBoolean()
+  DB_MIGRATIONS_RUN?: boolean;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL?: (typeof LOG_LEVELS)[number];
+}

@@ -1,0 +1,63 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { MessageResponse } from '../messages/message.responses';
+
+export class ConversationSummaryResponse {
+  @ApiProperty({ example: 'conv_019a1b2c3d4e5f60718293a4b5c6d7e8' }) id!: string;
+  @ApiProperty() user_id!: number;
+  @ApiProperty() title!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
+  @ApiProperty() message_count!: number;
+  @ApiProperty({ type: String, nullable: true }) last_agent_used!: string | null;
+  @ApiProperty() is_active!: boolean;
+}
+
+export class ConversationResponse extends ConversationSummaryResponse {
+  @ApiProperty({ type: 'object', additionalProperties: true }) metadata!: Record<string, unknown>;
+}
+
+export class CreatedConversationResponse extends ConversationResponse {
+  @ApiProperty({
+    type: 'array',
+    items: { $ref: '#/components/schemas/MessageResponse' },
+    description: 'The initial message, when one was sent',
+  })
+  messages!: MessageResponse[];
+}
+
+export class ConversationWithRecentMessages extends ConversationResponse {
+  @ApiProperty({
+    type: 'array',
+    items: { $ref: '#/components/schemas/MessageResponse' },
+    description: 'The newest 20, oldest first',
+  })
+  recent_messages!: MessageResponse[];
+}
+
+export class ConversationListResponse {
+  @ApiProperty({ type: [ConversationSummaryResponse] })
+  conversations!: ConversationSummaryResponse[];
+  @ApiProperty({ description: 'All active conversations of the caller' }) total_count!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Null for cursor pages' }) page!:
+    number | null;
+  @ApiProperty() page_size!: number;
+  @ApiProperty() has_next!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
+  next_cursor!: string | null;
+}
+
+export class AgentCount {
+  @ApiProperty() agent!: string;
+  @ApiProperty() count!: number;
+}
+
+export class ConversationStatsResponse {
+  @ApiProperty() conversation_id!: string;
+  @ApiProperty() total_messages!: number;
+  @ApiProperty({ example: { user: 3, assistant: 3, system: 0 } }) by_role!: Record<string, number>;
+  @ApiProperty({ type: [AgentCount] }) agents_used!: AgentCount[];
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) first_message_at!:
+    string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_message_at!:
+    string | null;
+}

@@ -1,0 +1,170 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  StreamableFile,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOkResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser } from '../auth/current-user.decorator';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { ApiErrors } from '../common/api-errors';
+import { IdempotencyKey } from '../idempotency/idempotency-key.decorator';
+import { markReplayed } from '../idempotency/replayed-header';
+import { ConversationIdPipe } from './conversation-id.pipe';
+import {
+  ConversationListResponse,
+  ConversationResponse,
+  ConversationStatsResponse,
+  ConversationWithRecentMessages,
+  CreatedConversationResponse,
+} from './conversation.responses';
+import { ConversationsService } from './conversations.service';
+import { CreateConversationDto } from './dto/create-conversation.dto';
+import { ExportQueryDto } from './dto/export-query.dto';
+import { ListConversationsQueryDto } from './dto/list-conversations-query.dto';
+import { UpdateConversationDto } from './dto/update-conversation.dto';
+
+@ApiTags('conversations')
+@ApiBearerAuth()
+@ApiErrors(401, 503)
+@UseGuards(JwtAuthGuard)
+@Controller('api/v1/conversations')
+export class ConversationsController {
+  constructor(private readonly conversations: ConversationsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a conversation, optionally with its first message' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: '1..255 visible ASCII characters; kept 24 hours',
+  })
+  @ApiCreatedResponse({ type: CreatedConversationResponse })
+  @ApiErrors(400, 403, 409, 413, 422)
+  async create(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: CreateConversationDto,
+    @IdempotencyKey() key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CreatedConversationResponse> {
+    const result = await this.conversations.create(user, body, {
+      key,
+      path: request.url,
+      body: request.body,
+    });
+    return markReplayed(reply, result);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The caller's active conversations, newest updated_at first" })
+  @ApiOkResponse({ type: ConversationListResponse })
+  @ApiErrors(400, 403)
+  list(
+    @CurrentUser() user: AuthenticatedUser,
+    @Query() query: ListConversationsQueryDto,
+  ): Promise<ConversationListResponse> {
+    return this.conversations.list(user.id, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A conversation with its newest 20 messages (oldest first)' })
+  @ApiOkResponse({ type: ConversationWithRecentMessages })
+  @ApiErrors(403, 404)
+  get(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ConversationIdPipe) id: string,
+  ): Promise<ConversationWithRecentMessages> {
+    return this.conversations.getWithRecentMessages(user.id, id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Rename a conversation or replace its metadata' })
+  @ApiOkResponse({ type: ConversationResponse })
+  @ApiErrors(400, 403, 404)
+  update(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ConversationIdPipe) id: string,
+    @Body() body: UpdateConversationDto,
+  ): Promise<ConversationResponse> {
+    return this.conversations.update(user.id, id, body);
+  }
+
+  @Put(':id')
+  @ApiOperation({ summary: "Same as PATCH, for the predecessor's callers" })
+  @ApiOkResponse({ type: ConversationResponse })
+  @ApiErrors(400, 403, 404)
+  replace(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ConversationIdPipe) id: string,
+    @Body() body: UpdateConversationDto,
+  ): Promise<ConversationResponse> {
+    return this.conversations.update(user.id, id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Soft delete: gone from every read, list and search; repeating it is 204',
+  })
+  @ApiNoContentResponse()
+  @ApiErrors(403, 404)
+  async remove(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ConversationIdPipe) id: string,
+  ): Promise<void> {
+    await this.conversations.remove(user.id, id);
+  }
+
+  @Get(':id/stats')
+  @ApiOperation({ summary: 'Message counts by role and agent, first and last message times' })
+  @ApiOkResponse({ type: ConversationStatsResponse })
+  @ApiErrors(403, 404)
+  stats(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ConversationIdPipe) id: string,
+  ): Promise<ConversationStatsResponse> {
+    return this.conversations.stats(user.id, id);
+  }
+
+  @Get(':id/export')
+  @ApiOperation({
+    summary: 'The whole conversation as a download: JSON {conversation, messages} or Markdown',
+  })
+  @ApiProduces('application/json', 'text/markdown')
+  @ApiOkResponse({ description: 'An attachment named after the conversation id' })
+  @ApiErrors(400, 403, 404)
+  async export(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ConversationIdPipe) id: string,
+    @Query() query: ExportQueryDto,
+  ): Promise<StreamableFile> {
+    const document = await this.conversations.export(user.id, id, query.format);
+    return new StreamableFile(Readable.from(document.chunks), {
+      type: document.contentType,
+      disposition: `attachment; filename="${document.filename}"`,
+    });
+  }
+}

@@ -1,0 +1,194 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { newId } from '../common/ids';
+import { LIMITS } from '../common/limits';
+import { decodeCursor, encodeCursor, pageNumber, toPageRequest } from '../common/pagination';
+import { IdempotencyService, type IdempotentResult } from '../idempotency/idempotency.service';
+import { toMessageResponse } from '../messages/message.mapper';
+import type { MessageResponse } from '../messages/message.responses';
+import { MessagesRepository } from '../messages/messages.repository';
+import { buildMessages } from '../messages/new-messages';
+import { Conversation } from './conversation.entity';
+import { toConversationResponse, toConversationSummary } from './conversation.mapper';
+import type {
+  ConversationListResponse,
+  ConversationResponse,
+  ConversationStatsResponse,
+  ConversationWithRecentMessages,
+  CreatedConversationResponse,
+} from './conversation.responses';
+import {
+  ConversationsRepository,
+  type ConversationPosition,
+  type SequenceClaim,
+} from './conversations.repository';
+import { renderExport, type ExportDocument } from './conversation-export';
+import { deriveTitle } from './derive-title';
+import type { CreateConversationDto } from './dto/create-conversation.dto';
+import type { ExportFormat } from './dto/export-query.dto';
+import type { ListConversationsQueryDto } from './dto/list-conversations-query.dto';
+import type { UpdateConversationDto } from './dto/update-conversation.dto';
+
+/** One body for every "not yours / unknown / deleted" case, so that none tells them apart. */
+export const conversationNotFound = (): NotFoundException =>
+  new NotFoundException('conversation not found');
+
+@Injectable()
+export class ConversationsService {
+  constructor(
+    private readonly conversations: ConversationsRepository,
+    private readonly messages: MessagesRepository,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  create(
+    user: AuthenticatedUser,
+    input: CreateConversationDto,
+    request: { key?: string; path: string; body: unknown },
+  ): Promise<IdempotentResult<CreatedConversationResponse>> {
+    return this.idempotency.run(
+      { userId: user.id, method: 'POST', ...request },
+      async (manager) => {
+        const now = new Date();
+        const conversation = Object.assign(new Conversation(), {
+          id: newId('conv'),
+          userId: user.id,
+          title: input.title ?? deriveTitle(input.initial_message),
+          createdAt: now,
+          updatedAt: now,
+          messageCount: input.initial_message === undefined ? 0 : 1,
+          lastAgentUsed: null,
+          isActive: true,
+          metadata: input.metadata ?? {},
+        });
+        await this.conversations.insert(manager, conversation);
+        const messages =
+          input.initial_message === undefined
+            ? []
+            : buildMessages([{ role: 'user', content: input.initial_message }], {
+                conversationId: conversation.id,
+                userId: user.id,
+                firstSeq: 1,
+                timestamp: now,
+              });
+        if (messages.length > 0) await this.messages.insert(manager, messages);
+        return {
+          ...toConversationResponse(conversation),
+          messages: messages.map(toMessageResponse),
+        };
+      },
+    );
+  }
+
+  async list(userId: number, query: ListConversationsQueryDto): Promise<ConversationListResponse> {
+    const request = toPageRequest(query, query.limit);
+    const window =
+      request.kind === 'offset'
+        ? { limit: request.limit + 1, offset: request.offset }
+        : { limit: request.limit + 1, after: decodeCursor(request.cursor, parsePosition) };
+    const [rows, total] = await Promise.all([
+      this.conversations.listActive(userId, window),
+      this.conversations.countActive(userId),
+    ]);
+    const hasNext = rows.length > request.limit;
+    const page = rows.slice(0, request.limit);
+    const last = page.at(-1);
+    return {
+      conversations: page.map(({ conversation }) => toConversationSummary(conversation)),
+      total_count: total,
+      page: pageNumber(request),
+      page_size: request.limit,
+      has_next: hasNext,
+      next_cursor:
+        hasNext && last
+          ? encodeCursor({ u: last.position.updatedAtMicros, i: last.position.id })
+          : null,
+    };
+  }
+
+  /** The user's active conversation, or the one 404 every other case gets. */
+  async requireActive(userId: number, id: string): Promise<Conversation> {
+    const conversation = await this.conversations.findActive(userId, id);
+    if (!conversation) throw conversationNotFound();
+    return conversation;
+  }
+
+  async getWithRecentMessages(userId: number, id: string): Promise<ConversationWithRecentMessages> {
+    const conversation = await this.requireActive(userId, id);
+    const recent = await this.messages.recent(id, LIMITS.recentMessages);
+    return {
+      ...toConversationResponse(conversation),
+      recent_messages: recent.map(toMessageResponse),
+    };
+  }
+
+  async update(
+    userId: number,
+    id: string,
+    changes: UpdateConversationDto,
+  ): Promise<ConversationResponse> {
+    const updated = await this.conversations.update(userId, id, changes);
+    if (!updated) throw conversationNotFound();
+    return toConversationResponse(updated);
+  }
+
+  /** Soft delete; deleting one's own deleted conversation again is not an error. */
+  async remove(userId: number, id: string): Promise<void> {
+    if (!(await this.conversations.deactivate(userId, id))) throw conversationNotFound();
+  }
+
+  /** For appends: reserves seq numbers inside the caller's transaction, or 404. */
+  async claimSequence(
+    manager: EntityManager,
+    userId: number,
+    id: string,
+    count: number,
+    lastAgentUsed: string | null,
+  ): Promise<SequenceClaim> {
+    const claim = await this.conversations.claimSequence(manager, userId, id, count, lastAgentUsed);
+    if (!claim) throw conversationNotFound();
+    return claim;
+  }
+
+  async stats(userId: number, id: string): Promise<ConversationStatsResponse> {
+    const conversation = await this.requireActive(userId, id);
+    const stats = await this.messages.stats(id);
+    return {
+      conversation_id: conversation.id,
+      total_messages: stats.byRole.user + stats.byRole.assistant + stats.byRole.system,
+      by_role: stats.byRole,
+      agents_used: stats.agentsUsed,
+      first_message_at: stats.firstMessageAt?.toISOString() ?? null,
+      last_message_at: stats.lastMessageAt?.toISOString() ?? null,
+    };
+  }
+
+  async export(userId: number, id: string, format: ExportFormat): Promise<ExportDocument> {
+    const conversation = await this.requireActive(userId, id);
+    return renderExport(toConversationResponse(conversation), this.allMessages(id), format);
+  }
+
+  private async *allMessages(conversationId: string): AsyncIterable<MessageResponse[]> {
+    let afterSeq = 0;
+    for (;;) {
+      const batch = await this.messages.window(conversationId, {
+        kind: 'after',
+        limit: EXPORT_BATCH_SIZE,
+        afterSeq,
+      });
+      if (batch.length === 0) return;
+      yield batch.map(toMessageResponse);
+      afterSeq = batch[batch.length - 1].seq;
+    }
+  }
+}
+
+const EXPORT_BATCH_SIZE = 500;
+
+function parsePosition(value: Record<string, unknown>): ConversationPosition | null {
+  const { u, i } = value;
+  if (typeof u !== 'string' || !/^-?\d{1,20}$/.test(u)) return null;
+  if (typeof i !== 'string' || i.length > 50) return null;
+  return { updatedAtMicros: u, id: i };
+}

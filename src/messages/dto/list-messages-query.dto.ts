@@ -1,0 +1,40 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { LIMITS } from '../../common/limits';
+import { PageQueryDto } from '../../common/page-query.dto';
+import { ToInteger } from '../../common/validation';
+
+const { default: DEFAULT_SIZE, max: MAX_SIZE } = LIMITS.messagesPageSize;
+const MAX_SEQ = 2_147_483_647;
+
+export class ListMessagesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_SIZE, default: DEFAULT_SIZE })
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_SIZE)
+  limit: number = DEFAULT_SIZE;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    description: 'The newest `limit` messages with a smaller seq',
+  })
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_SEQ)
+  before_seq?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    description: 'The oldest `limit` messages with a greater seq',
+  })
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_SEQ)
+  after_seq?: number;
+}

@@ -1,0 +1,55 @@
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import type { JsonObject } from '../common/json';
+import { Conversation } from '../conversations/conversation.entity';
+
+export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
+export type MessageRole = (typeof MESSAGE_ROLES)[number];
+
+/**
+ * The seed's `messages` table, plus two columns of ours: `seq` (order within the conversation,
+ * assigned in the append transaction) and `user_id` (copied from the conversation inside the
+ * insert, never from the client, so that per-user search need not join).
+ */
+@Entity({ name: 'messages' })
+@Check('chk_messages_role', `"role" IN ('user', 'assistant', 'system')`)
+@Check('chk_messages_seq', '"seq" >= 1')
+@Index('idx_messages_conversation_seq', ['conversationId', 'seq'], { unique: true })
+@Index('idx_messages_agent_used', ['agentUsed'])
+@Index('idx_messages_user_timestamp', ['userId', 'timestamp'])
+// GIN (content gin_trgm_ops): TypeORM cannot express an operator class, so the migration owns it.
+@Index('idx_messages_content_search', { synchronize: false })
+export class Message {
+  @PrimaryColumn({ type: 'varchar', length: 50, primaryKeyConstraintName: 'pk_messages' })
+  id!: string;
+
+  @Column({ name: 'conversation_id', type: 'varchar', length: 50 })
+  @ForeignKey(() => Conversation, { name: 'fk_messages_conversation' })
+  conversationId!: string;
+
+  @Column({ name: 'user_id', type: 'integer' })
+  userId!: number;
+
+  @Column({ type: 'integer' })
+  seq!: number;
+
+  @Column({ type: 'varchar', length: 20 })
+  role!: MessageRole;
+
+  @Column({ type: 'text' })
+  content!: string;
+
+  @Column({ name: 'agent_used', type: 'varchar', length: 50, nullable: true })
+  agentUsed!: string | null;
+
+  @Column({ name: 'routing_info', type: 'jsonb', nullable: true, default: () => "'{}'" })
+  routingInfo!: JsonObject;
+
+  @Column({ type: 'jsonb', nullable: true, default: () => "'[]'" })
+  references!: JsonObject[];
+
+  @Column({ type: 'timestamptz', nullable: true, default: () => 'now()' })
+  timestamp!: Date;
+
+  @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
+  metadata!: JsonObject;
+}

@@ -1,0 +1,39 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ConversationResponse } from '../conversations/conversation.responses';
+import { MESSAGE_ROLES, type MessageRole } from './message.entity';
+
+export class MessageResponse {
+  @ApiProperty({ example: 'msg_019a1b2c3d4e5f60718293a4b5c6d7e8' }) id!: string;
+  @ApiProperty() conversation_id!: string;
+  @ApiProperty({ description: '1, 2, 3... within the conversation, in append order' }) seq!: number;
+  @ApiProperty({ enum: MESSAGE_ROLES }) role!: MessageRole;
+  @ApiProperty() content!: string;
+  @ApiProperty({ type: String, nullable: true }) agent_used!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) routing_info!: Record<
+    string,
+    unknown
+  >;
+  @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true } })
+  references!: unknown[];
+  @ApiProperty({ format: 'date-time' }) timestamp!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) metadata!: Record<string, unknown>;
+}
+
+export class MessagePageResponse {
+  @ApiProperty() conversation_id!: string;
+  @ApiProperty({ type: [MessageResponse], description: 'Oldest first' })
+  messages!: MessageResponse[];
+  @ApiProperty({ description: 'All messages of the conversation' }) total_count!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Null for cursor and seq windows' })
+  page!: number | null;
+  @ApiProperty() page_size!: number;
+  @ApiProperty() has_next!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
+  next_cursor!: string | null;
+}
+
+export class AppendedMessagesResponse {
+  @ApiProperty() conversation_id!: string;
+  @ApiProperty({ type: [MessageResponse] }) messages!: MessageResponse[];
+  @ApiProperty({ type: ConversationResponse }) conversation!: ConversationResponse;
+}

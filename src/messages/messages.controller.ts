@@ -1,0 +1,81 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser } from '../auth/current-user.decorator';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { ApiErrors } from '../common/api-errors';
+import { ConversationIdPipe } from '../conversations/conversation-id.pipe';
+import { IdempotencyKey } from '../idempotency/idempotency-key.decorator';
+import { markReplayed } from '../idempotency/replayed-header';
+import { AppendMessagesDto } from './dto/append-messages.dto';
+import { CreateMessageDto } from './dto/create-message.dto';
+import { ListMessagesQueryDto } from './dto/list-messages-query.dto';
+import {
+  AppendedMessagesResponse,
+  MessagePageResponse,
+  MessageResponse,
+} from './message.responses';
+import { MessagesService } from './messages.service';
+
+@ApiTags('messages')
+@ApiBearerAuth()
+@ApiExtraModels(CreateMessageDto, MessageResponse)
+@ApiErrors(401, 503)
+@UseGuards(JwtAuthGuard)
+@Controller('api/v1/conversations/:id/messages')
+export class MessagesController {
+  constructor(private readonly messages: MessagesService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'A page of messages, oldest first',
+    description:
+      'One of `page`, `offset`, `cursor`, `before_seq` (the newest `limit` messages before it) or `after_seq` (the oldest `limit` after it). `next_cursor` continues in the same direction; with it, appends between reads neither repeat nor skip a message.',
+  })
+  @ApiOkResponse({ type: MessagePageResponse })
+  @ApiErrors(400, 403, 404)
+  list(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ConversationIdPipe) id: string,
+    @Query() query: ListMessagesQueryDto,
+  ): Promise<MessagePageResponse> {
+    return this.messages.list(user.id, id, query);
+  }
+
+  @Post()
+  @ApiOperation({
+    summary: 'Append one message, or an exchange of up to 10, in one transaction',
+    description: '`assistant` and `system` messages need the `messages:write:assistant` scope.',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: '1..255 visible ASCII characters; kept 24 hours',
+  })
+  @ApiCreatedResponse({ type: AppendedMessagesResponse })
+  @ApiErrors(400, 403, 404, 409, 413, 422)
+  async append(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ConversationIdPipe) id: string,
+    @Body() body: AppendMessagesDto,
+    @IdempotencyKey() key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AppendedMessagesResponse> {
+    const result = await this.messages.append(user, id, body.toMessages(), {
+      key,
+      path: request.url,
+      body: request.body,
+    });
+    return markReplayed(reply, result);
+  }
+}

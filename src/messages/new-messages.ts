@@ -1,0 +1,38 @@
+import { newId } from '../common/ids';
+import type { CreateMessageDto } from './dto/create-message.dto';
+import { Message } from './message.entity';
+
+/**
+ * Builds the rows of messages appended in one transaction: consecutive seq from `firstSeq`, the
+ * owner copied from the conversation (never from the client), one timestamp for the batch (seq
+ * orders them).
+ */
+export function buildMessages(
+  inputs: CreateMessageDto[],
+  target: { conversationId: string; userId: number; firstSeq: number; timestamp: Date },
+): Message[] {
+  return inputs.map((input, index) =>
+    Object.assign(new Message(), {
+      id: newId('msg'),
+      conversationId: target.conversationId,
+      userId: target.userId,
+      seq: target.firstSeq + index,
+      role: input.role,
+      content: input.content,
+      agentUsed: input.agent_used ?? null,
+      routingInfo: input.routing_info ?? {},
+      references: input.references ?? [],
+      timestamp: target.timestamp,
+      metadata: input.metadata ?? {},
+    }),
+  );
+}
+
+/** The agent of the newest assistant message that names one: it becomes `last_agent_used`. */
+export function lastAgentOf(inputs: CreateMessageDto[]): string | null {
+  for (let index = inputs.length - 1; index >= 0; index -= 1) {
+    const { role, agent_used: agent } = inputs[index];
+    if (role === 'assistant' && agent) return agent;
+  }
+  return null;
+}

@@ -9,11 +9,17 @@ async function bootstrap(): Promise<void> {
   const config = loadConfig();
   const database = await openDatabaseTarget(config.postgres, (line) => logger.log(line));
   const app = await createApp(config, database.endpoint);
-  app.enableShutdownHooks();
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onClose', async () => database.stop());
+  let closing = false;
+  const shutDown = async (signal: string): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal} received: closing`);
+    await app.close();
+    await database.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutDown('SIGTERM'));
+  process.once('SIGINT', () => void shutDown('SIGINT'));
   await app.listen(config.port, '0.0.0.0');
   const cache = config.redis
     ? `Redis at ${config.redis.host}:${config.redis.port}`

@@ -80,7 +80,9 @@ export function endpointOf(config: PostgresConfig): DatabaseEndpoint {
   };
 }
 
-function sslOptions(config: PostgresConfig): false | { rejectUnauthorized: boolean; ca?: string } {
+export function sslOptions(
+  config: PostgresConfig,
+): false | { rejectUnauthorized: boolean; ca?: string } {
   switch (config.sslMode) {
     case 'disable':
       return false;

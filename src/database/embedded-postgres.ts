@@ -35,6 +35,10 @@ export async function startEmbeddedPostgres(
   const root = resolve(dataDir);
   const clusterDir = join(root, 'postgres');
   await mkdir(root, { recursive: true });
+  const runningAsRoot = process.getuid?.() === 0;
+  // PostgreSQL refuses to run as root and runs as `postgres`, which must be able to reach its
+  // cluster directory inside ours (the password file beside it stays private).
+  if (runningAsRoot) await chmod(root, 0o711);
   const password = await readOrCreatePassword(join(root, 'postgres.password'));
   const port = await findFreePort();
   const server = new EmbeddedPostgres({
@@ -44,7 +48,7 @@ export async function startEmbeddedPostgres(
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runningAsRoot,
     // A UTF-8 ctype makes pg_trgm treat Hangul as word characters.
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],

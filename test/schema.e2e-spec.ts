@@ -1,0 +1,123 @@
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+type Column = [
+  name: string,
+  type: string,
+  length: number | null,
+  nullable: 'YES' | 'NO',
+  defaultValue: string | null,
+];
+
+// The seed guide's CREATE TABLE statements, column for column (seed-database-guide.ko.md).
+const SEED_CONVERSATIONS: Column[] = [
+  ['id', 'character varying', 50, 'NO', null],
+  ['user_id', 'integer', null, 'NO', null],
+  ['title', 'character varying', 200, 'NO', null],
+  ['created_at', 'timestamp with time zone', null, 'YES', 'now()'],
+  ['updated_at', 'timestamp with time zone', null, 'YES', 'now()'],
+  ['message_count', 'integer', null, 'YES', '0'],
+  ['last_agent_used', 'character varying', 50, 'YES', null],
+  ['is_active', 'boolean', null, 'YES', 'true'],
+  ['metadata', 'jsonb', null, 'YES', "'{}'::jsonb"],
+];
+
+const SEED_MESSAGES: Column[] = [
+  ['id', 'character varying', 50, 'NO', null],
+  ['conversation_id', 'character varying', 50, 'NO', null],
+  ['role', 'character varying', 20, 'NO', null],
+  ['content', 'text', null, 'NO', null],
+  ['agent_used', 'character varying', 50, 'YES', null],
+  ['routing_info', 'jsonb', null, 'YES', "'{}'::jsonb"],
+  ['references', 'jsonb', null, 'YES', "'[]'::jsonb"],
+  ['timestamp', 'timestamp with time zone', null, 'YES', 'now()'],
+  ['metadata', 'jsonb', null, 'YES', "'{}'::jsonb"],
+];
+
+// Ours, beside the seed's and listed in the README: order within a conversation, and the owner
+// copied from the conversation for per-user search.
+const ADDED_MESSAGE_COLUMNS: Column[] = [
+  ['user_id', 'integer', null, 'NO', null],
+  ['seq', 'integer', null, 'NO', null],
+];
+
+describe('the migrated schema', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  async function columns(table: string): Promise<Column[]> {
+    const { rows } = await db.client.query(
+      `SELECT column_name, data_type, character_maximum_length, is_nullable, column_default
+       FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1`,
+      [table],
+    );
+    return rows.map((row) => [
+      row.column_name,
+      row.data_type,
+      row.character_maximum_length,
+      row.is_nullable,
+      row.column_default,
+    ]);
+  }
+
+  it("has the seed's conversations columns: type, length, nullability, default", async () => {
+    expect(sortByName(await columns('conversations'))).toEqual(sortByName(SEED_CONVERSATIONS));
+  });
+
+  it("has the seed's messages columns plus seq and user_id", async () => {
+    expect(sortByName(await columns('messages'))).toEqual(
+      sortByName([...SEED_MESSAGES, ...ADDED_MESSAGE_COLUMNS]),
+    );
+  });
+
+  it('checks the role and references conversations, as the seed does', async () => {
+    const { rows } = await db.client.query(
+      `SELECT conname, contype, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+       WHERE conrelid = 'messages'::regclass ORDER BY conname`,
+    );
+    const role = rows.find((row) => row.conname === 'chk_messages_role');
+    expect(role.definition).toMatch(/'user'.*'assistant'.*'system'/);
+    const foreignKey = rows.find((row) => row.contype === 'f');
+    expect(foreignKey).toMatchObject({ conname: 'fk_messages_conversation' });
+    expect(foreignKey.definition).toBe(
+      'FOREIGN KEY (conversation_id) REFERENCES conversations(id)',
+    );
+    await expect(
+      db.client.query(
+        `INSERT INTO conversations (id, user_id, title) VALUES ('conv_check', 1, 't');
+         INSERT INTO messages (id, conversation_id, user_id, seq, role, content)
+         VALUES ('msg_check', 'conv_check', 1, 1, 'robot', 'x')`,
+      ),
+    ).rejects.toThrow(/chk_messages_role/);
+  });
+
+  it("has the seed's named indexes, the ordered-messages index and pg_trgm", async () => {
+    const { rows } = await db.client.query(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('conversations', 'messages')`,
+    );
+    const definitions = Object.fromEntries(rows.map((row) => [row.indexname, row.indexdef]));
+    expect(definitions.idx_conversations_updated_at).toContain('(updated_at)');
+    expect(definitions.idx_conversations_active).toContain(
+      '(user_id, updated_at, id) WHERE (is_active = true)',
+    );
+    expect(definitions.idx_messages_agent_used).toContain('(agent_used)');
+    expect(definitions.idx_messages_conversation_seq).toMatch(
+      /UNIQUE INDEX .* \(conversation_id, seq\)/,
+    );
+    expect(definitions.idx_messages_content_search).toContain('USING gin (content gin_trgm_ops)');
+    const { rows: extensions } = await db.client.query(
+      `SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'`,
+    );
+    expect(extensions).toHaveLength(1);
+  });
+});
+
+function sortByName(columns: Column[]): Column[] {
+  return [...columns].sort((a, b) => a[0].localeCompare(b[0]));
+}

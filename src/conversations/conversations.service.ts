@@ -128,6 +128,9 @@ export class ConversationsService {
     id: string,
     changes: UpdateConversationDto,
   ): Promise<ConversationResponse> {
+    if (changes.title === undefined && changes.metadata === undefined) {
+      throw new BadRequestException('send title, metadata or both');
+    }
     const updated = await this.conversations.update(userId, id, changes);
     if (!updated) throw conversationNotFound();
     return toConversationResponse(updated);

@@ -10,7 +10,8 @@ export class ApiClient {
 
   static async forUsers(http: TestAgent, userIds: number[]): Promise<ApiClient> {
     const tokens = new Map<number, { user: string; agent: string }>();
-    for (const id of userIds) tokens.set(id, { user: await signToken(id), agent: await agentToken(id) });
+    for (const id of userIds)
+      tokens.set(id, { user: await signToken(id), agent: await agentToken(id) });
     return new ApiClient(http, tokens);
   }
 
@@ -21,18 +22,30 @@ export class ApiClient {
     return { Authorization: `Bearer ${token}` };
   }
 
-  async createConversation(userId: number, body: Record<string, unknown> = {}): Promise<Record<string, any>> {
-    const response = await this.http.post('/api/v1/conversations').set(this.auth(userId)).send(body);
-    if (response.status !== 201) throw new Error(`create answered ${response.status}: ${JSON.stringify(response.body)}`);
+  async createConversation(
+    userId: number,
+    body: Record<string, unknown> = {},
+  ): Promise<Record<string, any>> {
+    const response = await this.http
+      .post('/api/v1/conversations')
+      .set(this.auth(userId))
+      .send(body);
+    if (response.status !== 201)
+      throw new Error(`create answered ${response.status}: ${JSON.stringify(response.body)}`);
     return response.body;
   }
 
-  async append(userId: number, conversationId: string, body: Record<string, unknown>): Promise<Record<string, any>> {
+  async append(
+    userId: number,
+    conversationId: string,
+    body: Record<string, unknown>,
+  ): Promise<Record<string, any>> {
     const response = await this.http
       .post(`/api/v1/conversations/${conversationId}/messages`)
       .set(this.auth(userId, 'agent'))
       .send(body);
-    if (response.status !== 201) throw new Error(`append answered ${response.status}: ${JSON.stringify(response.body)}`);
+    if (response.status !== 201)
+      throw new Error(`append answered ${response.status}: ${JSON.stringify(response.body)}`);
     return response.body;
   }
 }

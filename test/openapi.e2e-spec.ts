@@ -64,6 +64,7 @@ describe('OpenAPI', () => {
       [
         'GET /health/live',
         'GET /health/ready',
+        'GET /metrics',
         'POST /api/v1/conversations',
         'GET /api/v1/conversations',
         'GET /api/v1/conversations/{id}',

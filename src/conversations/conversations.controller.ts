@@ -13,6 +13,7 @@ import {
   Res,
   StreamableFile,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -29,7 +30,11 @@ import { Readable } from 'node:stream';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { cacheKeys, firstPageLimit } from '../cache/cache-keys';
+import { CachedRead, InvalidatesCache } from '../cache/cached-read.decorator';
+import { UserCacheInterceptor } from '../cache/user-cache.interceptor';
 import { ApiErrors } from '../common/api-errors';
+import { LIMITS } from '../common/limits';
 import { IdempotencyKey } from '../idempotency/idempotency-key.decorator';
 import { markReplayed } from '../idempotency/replayed-header';
 import { ConversationIdPipe } from './conversation-id.pipe';
@@ -50,11 +55,13 @@ import { UpdateConversationDto } from './dto/update-conversation.dto';
 @ApiBearerAuth()
 @ApiErrors(401, 503)
 @UseGuards(JwtAuthGuard)
+@UseInterceptors(UserCacheInterceptor)
 @Controller('api/v1/conversations')
 export class ConversationsController {
   constructor(private readonly conversations: ConversationsService) {}
 
   @Post()
+  @InvalidatesCache()
   @ApiOperation({ summary: 'Create a conversation, optionally with its first message' })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -79,6 +86,10 @@ export class ConversationsController {
   }
 
   @Get()
+  @CachedRead((request) => {
+    const limit = firstPageLimit(request.query, LIMITS.conversationsPageSize.default);
+    return limit === null ? null : cacheKeys.firstConversationPage(limit);
+  })
   @ApiOperation({ summary: "The caller's active conversations, newest updated_at first" })
   @ApiOkResponse({ type: ConversationListResponse })
   @ApiErrors(400, 403)
@@ -90,6 +101,7 @@ export class ConversationsController {
   }
 
   @Get(':id')
+  @CachedRead((request) => cacheKeys.conversation((request.params as { id: string }).id))
   @ApiOperation({ summary: 'A conversation with its newest 20 messages (oldest first)' })
   @ApiOkResponse({ type: ConversationWithRecentMessages })
   @ApiErrors(403, 404)
@@ -101,6 +113,7 @@ export class ConversationsController {
   }
 
   @Patch(':id')
+  @InvalidatesCache()
   @ApiOperation({ summary: 'Rename a conversation or replace its metadata' })
   @ApiOkResponse({ type: ConversationResponse })
   @ApiErrors(400, 403, 404)
@@ -113,6 +126,7 @@ export class ConversationsController {
   }
 
   @Put(':id')
+  @InvalidatesCache()
   @ApiOperation({ summary: "Same as PATCH, for the predecessor's callers" })
   @ApiOkResponse({ type: ConversationResponse })
   @ApiErrors(400, 403, 404)
@@ -125,6 +139,7 @@ export class ConversationsController {
   }
 
   @Delete(':id')
+  @InvalidatesCache()
   @HttpCode(204)
   @ApiOperation({
     summary: 'Soft delete: gone from every read, list and search; repeating it is 204',

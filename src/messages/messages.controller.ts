@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -12,7 +12,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { cacheKeys, firstPageLimit } from '../cache/cache-keys';
+import { CachedRead, InvalidatesCache } from '../cache/cached-read.decorator';
+import { UserCacheInterceptor } from '../cache/user-cache.interceptor';
 import { ApiErrors } from '../common/api-errors';
+import { LIMITS } from '../common/limits';
 import { ConversationIdPipe } from '../conversations/conversation-id.pipe';
 import { IdempotencyKey } from '../idempotency/idempotency-key.decorator';
 import { markReplayed } from '../idempotency/replayed-header';
@@ -31,11 +35,17 @@ import { MessagesService } from './messages.service';
 @ApiExtraModels(CreateMessageDto, MessageResponse)
 @ApiErrors(401, 503)
 @UseGuards(JwtAuthGuard)
+@UseInterceptors(UserCacheInterceptor)
 @Controller('api/v1/conversations/:id/messages')
 export class MessagesController {
   constructor(private readonly messages: MessagesService) {}
 
   @Get()
+  @CachedRead((request) => {
+    const limit = firstPageLimit(request.query, LIMITS.messagesPageSize.default);
+    const { id } = request.params as { id: string };
+    return limit === null ? null : cacheKeys.firstMessagePage(id, limit);
+  })
   @ApiOperation({
     summary: 'A page of messages, oldest first',
     description:
@@ -52,6 +62,7 @@ export class MessagesController {
   }
 
   @Post()
+  @InvalidatesCache()
   @ApiOperation({
     summary: 'Append one message, or an exchange of up to 10, in one transaction',
     description: '`assistant` and `system` messages need the `messages:write:assistant` scope.',

@@ -1,0 +1,34 @@
+/**
+ * Every cache key is built here. Each one holds the user, and entries hold the user's current
+ * cache version, so that a write makes all of that user's cached answers unreachable at once
+ * (no KEYS scan, no per-entry delete) and no user can ever read another's entry. Keys carry ids
+ * and page sizes only: never a token or message text.
+ */
+export const cacheKeys = {
+  /** The user's cache version: a random token replaced on every write. */
+  version: (prefix: string, userId: number): string => `${prefix}:u:${userId}:version`,
+
+  entry: (prefix: string, userId: number, version: string, read: string): string =>
+    `${prefix}:u:${userId}:v:${version}:${read}`,
+
+  conversation: (conversationId: string): string => `conversation:${conversationId}`,
+
+  firstMessagePage: (conversationId: string, limit: number): string =>
+    `messages:${conversationId}:first:${limit}`,
+
+  firstConversationPage: (limit: number): string => `conversations:first:${limit}`,
+};
+
+/** The version a user has before any write reached the cache (or after the version expired). */
+export const INITIAL_VERSION = '0';
+
+/**
+ * The page size of a request for the first page (no page, offset, cursor or seq window), read
+ * from the raw query: interceptors run before validation. Null when it asks for anything else.
+ */
+export function firstPageLimit(query: unknown, defaultLimit: number): number | null {
+  const params = (query ?? {}) as Record<string, unknown>;
+  if (Object.keys(params).some((name) => name !== 'limit')) return null;
+  if (params.limit === undefined) return defaultLimit;
+  return typeof params.limit === 'string' && /^[1-9]\d{0,2}$/.test(params.limit) ? Number(params.limit) : null;
+}

@@ -1,0 +1,83 @@
+import KeyvRedis, { createClient, type RedisClientType } from '@keyv/redis';
+import { Logger } from '@nestjs/common';
+import { createCache, type Cache } from 'cache-manager';
+import { createKeyv as createMemoryKeyv } from 'cacheable';
+import { Keyv } from 'keyv';
+import type { RedisConfig } from '../config/app-config';
+
+/** Bounds every Redis call: a dead or slow Redis costs a request this much at most. */
+export const CACHE_OPERATION_TIMEOUT_MS = 150;
+const CONNECT_TIMEOUT_MS = 1000;
+const MAX_RECONNECT_DELAY_MS = 2000;
+const MEMORY_ENTRIES = 10_000;
+
+export interface CacheStore {
+  cache: Cache;
+  /** Whether a call can succeed now; always true for the in-memory store. */
+  isReady(): boolean;
+  /** Round trip to Redis (health checks); resolves at once for memory. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  kind: 'redis' | 'memory';
+}
+
+/**
+ * The cache-manager cache on Redis (`@keyv/redis`), set up to fail open: commands are refused at
+ * once while disconnected (no offline queue), connecting and reconnecting are bounded, errors are
+ * reported rather than thrown, and closing never waits for a dead server. With no Redis
+ * configured, an LRU-bounded in-process store.
+ */
+export async function openCacheStore(redis: RedisConfig | undefined, logger: Logger): Promise<CacheStore> {
+  if (!redis) {
+    const cache = createCache({ stores: [createMemoryKeyv({ lruSize: MEMORY_ENTRIES })] });
+    return { cache, kind: 'memory', isReady: () => true, ping: async () => undefined, close: async () => undefined };
+  }
+  const client = createClient({
+    socket: {
+      host: redis.host,
+      port: redis.port,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
+    },
+    database: redis.db,
+    password: redis.password || undefined,
+    disableOfflineQueue: true,
+  }) as RedisClientType;
+  reportConnectionChanges(client, logger);
+  // Boot does not wait for Redis: the app serves from PostgreSQL until it connects.
+  await Promise.race([client.connect().catch(() => undefined), delay(CONNECT_TIMEOUT_MS)]);
+  const store = new KeyvRedis(client, {
+    throwOnConnectError: false,
+    throwOnErrors: false,
+    connectionTimeout: CACHE_OPERATION_TIMEOUT_MS,
+  });
+  const cache = createCache({ stores: [new Keyv({ store, useKeyPrefix: false })] });
+  return {
+    cache,
+    kind: 'redis',
+    isReady: () => client.isReady,
+    ping: async () => {
+      await client.ping();
+    },
+    close: async () => {
+      if (client.isOpen) client.destroy();
+    },
+  };
+}
+
+function reportConnectionChanges(client: RedisClientType, logger: Logger): void {
+  let connected = false;
+  client.on('ready', () => {
+    connected = true;
+    logger.log('Redis connected');
+  });
+  client.on('error', () => {
+    // One line per outage, not one per reconnect attempt; the error text may name the host.
+    if (connected) logger.warn('Redis connection lost: serving from PostgreSQL until it returns');
+    connected = false;
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

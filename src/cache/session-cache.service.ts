@@ -11,7 +11,8 @@ import { CircuitBreaker } from './circuit-breaker';
 
 export const CACHE_STORE = Symbol('CACHE_STORE');
 
-export type CacheLookup<T> = { hit: true; value: T } | { hit: false; fill(value: T): Promise<void> };
+export type CacheLookup<T> =
+  { hit: true; value: T } | { hit: false; fill(value: T): Promise<void> };
 
 const FAILED = Symbol('failed');
 type Outcome<T> = T | typeof FAILED;
@@ -43,7 +44,9 @@ export class SessionCache implements OnModuleDestroy {
   }
 
   async lookup<T>(userId: number, read: string): Promise<CacheLookup<T>> {
-    const version = await this.guarded('get', () => this.store.cache.get<string>(cacheKeys.version(this.prefix, userId)));
+    const version = await this.guarded('get', () =>
+      this.store.cache.get<string>(cacheKeys.version(this.prefix, userId)),
+    );
     if (version === FAILED) return this.miss(async () => undefined);
     const key = cacheKeys.entry(this.prefix, userId, version ?? INITIAL_VERSION, read);
     const cached = await this.guarded('get', () => this.store.cache.get<T>(key));
@@ -75,7 +78,11 @@ export class SessionCache implements OnModuleDestroy {
     // The version outlives the entries written under it, so an expired version can never
     // resurrect entries older than the last write.
     return this.guarded('set', () =>
-      this.store.cache.set(cacheKeys.version(this.prefix, userId), randomBytes(8).toString('hex'), this.ttlMs * 2),
+      this.store.cache.set(
+        cacheKeys.version(this.prefix, userId),
+        randomBytes(8).toString('hex'),
+        this.ttlMs * 2,
+      ),
     );
   }
 

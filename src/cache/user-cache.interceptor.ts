@@ -1,4 +1,9 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { from, mergeMap, of, type Observable } from 'rxjs';
@@ -23,7 +28,11 @@ export class UserCacheInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     if (this.reflector.get<boolean>(INVALIDATES_CACHE, handler)) {
-      return next.handle().pipe(mergeMap((body) => from(this.cache.invalidateUser(request.user.id).then(() => body))));
+      return next
+        .handle()
+        .pipe(
+          mergeMap((body) => from(this.cache.invalidateUser(request.user.id).then(() => body))),
+        );
     }
     const readKey = this.reflector.get<ReadKey | undefined>(CACHED_READ, handler);
     if (!readKey) return next.handle();

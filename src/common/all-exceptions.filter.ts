@@ -3,11 +3,10 @@ import {
   HttpException,
   HttpStatus,
   Inject,
-  Logger,
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { poolTimeouts } from '../database/data-source-options';
@@ -20,7 +19,6 @@ import { mapDatabaseError } from '../database/database-errors';
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Errors');
   private readonly retryAfterSeconds: string;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -30,6 +28,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    // The request's own logger: its lines carry the request id.
+    const log = host.switchToHttp().getRequest<FastifyRequest>().log;
     if (exception instanceof HttpException) {
       const body = exception.getResponse();
       void reply
@@ -39,7 +39,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const mapped = mapDatabaseError(exception);
     if (mapped) {
-      this.logger.warn(`database error ${mapped.code} answered ${mapped.status}`);
+      log.warn({ code: mapped.code, status: mapped.status }, 'database error');
       if (mapped.transient) void reply.header('Retry-After', this.retryAfterSeconds);
       void reply.status(mapped.status).send(errorBody(mapped.status, mapped.message));
       return;
@@ -49,10 +49,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       void reply.status(status).send(errorBody(status, (exception as Error).message));
       return;
     }
-    this.logger.error(
-      `unexpected ${(exception as Error)?.name ?? typeof exception}`,
-      (exception as Error)?.stack,
-    );
+    log.error({ err: exception }, 'unexpected error');
     void reply
       .status(HttpStatus.INTERNAL_SERVER_ERROR)
       .send(errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'internal server error'));

@@ -10,6 +10,11 @@ export interface ConversationPosition {
   id: string;
 }
 
+export type NewConversation = Pick<
+  Conversation,
+  'id' | 'userId' | 'title' | 'messageCount' | 'metadata'
+>;
+
 export interface ConversationChanges {
   title?: string;
   metadata?: Record<string, unknown>;
@@ -35,8 +40,22 @@ export class ConversationsRepository {
     return this.dataSource.getRepository(Conversation).findOneBy({ id, userId, isActive: true });
   }
 
-  async insert(manager: EntityManager, conversation: Conversation): Promise<void> {
-    await manager.insert(Conversation, conversation);
+  /** Inserts in the caller's transaction; times come from the database clock, like every other. */
+  async insert(manager: EntityManager, conversation: NewConversation): Promise<Conversation> {
+    const [row] = await queryRows(
+      manager,
+      `INSERT INTO conversations (id, user_id, title, message_count, metadata)
+       VALUES ($1, $2, $3, $4, $5::jsonb)
+       RETURNING *`,
+      [
+        conversation.id,
+        conversation.userId,
+        conversation.title,
+        conversation.messageCount,
+        JSON.stringify(conversation.metadata),
+      ],
+    );
+    return conversationFromRow(row);
   }
 
   /** A page of active conversations, newest `updated_at` first, without metadata. */

@@ -1,15 +1,18 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
 import type { EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { newId } from '../common/ids';
 import { LIMITS } from '../common/limits';
 import { decodeCursor, encodeCursor, pageNumber, toPageRequest } from '../common/pagination';
 import { IdempotencyService, type IdempotentResult } from '../idempotency/idempotency.service';
+import { countAppended } from '../metrics/count-messages';
+import { METRICS } from '../metrics/metric-names';
 import { toMessageResponse } from '../messages/message.mapper';
 import type { MessageResponse } from '../messages/message.responses';
 import { MessagesRepository } from '../messages/messages.repository';
 import { buildMessages } from '../messages/new-messages';
-import { Conversation } from './conversation.entity';
 import { toConversationResponse, toConversationSummary } from './conversation.mapper';
 import type {
   ConversationListResponse,
@@ -24,6 +27,7 @@ import {
   type SequenceClaim,
 } from './conversations.repository';
 import { renderExport, type ExportDocument } from './conversation-export';
+import type { Conversation } from './conversation.entity';
 import { deriveTitle } from './derive-title';
 import type { CreateConversationDto } from './dto/create-conversation.dto';
 import type { ExportFormat } from './dto/export-query.dto';
@@ -40,29 +44,24 @@ export class ConversationsService {
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
     private readonly idempotency: IdempotencyService,
+    @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
   ) {}
 
-  create(
+  async create(
     user: AuthenticatedUser,
     input: CreateConversationDto,
     request: { key?: string; path: string; body: unknown },
   ): Promise<IdempotentResult<CreatedConversationResponse>> {
-    return this.idempotency.run(
+    const result = await this.idempotency.run(
       { userId: user.id, method: 'POST', ...request },
       async (manager) => {
-        const now = new Date();
-        const conversation = Object.assign(new Conversation(), {
+        const conversation = await this.conversations.insert(manager, {
           id: newId('conv'),
           userId: user.id,
           title: input.title ?? deriveTitle(input.initial_message),
-          createdAt: now,
-          updatedAt: now,
           messageCount: input.initial_message === undefined ? 0 : 1,
-          lastAgentUsed: null,
-          isActive: true,
           metadata: input.metadata ?? {},
         });
-        await this.conversations.insert(manager, conversation);
         const messages =
           input.initial_message === undefined
             ? []
@@ -70,7 +69,7 @@ export class ConversationsService {
                 conversationId: conversation.id,
                 userId: user.id,
                 firstSeq: 1,
-                timestamp: now,
+                timestamp: conversation.createdAt,
               });
         if (messages.length > 0) await this.messages.insert(manager, messages);
         return {
@@ -79,6 +78,8 @@ export class ConversationsService {
         };
       },
     );
+    if (!result.replayed) countAppended(this.appended, result.body.messages);
+    return result;
   }
 
   async list(userId: number, query: ListConversationsQueryDto): Promise<ConversationListResponse> {

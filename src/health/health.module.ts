@@ -1,12 +1,15 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
 import { PostgresHealthIndicator } from './postgres.health';
+import { RedisHealthIndicator } from './redis.health';
+import { ShutdownState } from './shutdown-state';
 
+@Global()
 @Module({
-  imports: [TerminusModule],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
-  providers: [PostgresHealthIndicator],
-  exports: [PostgresHealthIndicator],
+  providers: [PostgresHealthIndicator, RedisHealthIndicator, ShutdownState],
+  exports: [ShutdownState],
 })
 export class HealthModule {}

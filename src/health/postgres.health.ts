@@ -2,10 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { databaseHealthCheck, missingParts } from '../database/database-health';
+import { poolOf } from '../metrics/pool-of';
+import { withTimeout } from './with-timeout';
 
 const PROBE_TIMEOUT_MS = 2000;
+const DOWN = 'PostgreSQL is not answering';
 
-/** PostgreSQL up or down, with a bounded wait and a fixed message: never the driver's text. */
+/** PostgreSQL up or down, with a bounded wait and fixed messages: never the driver's text. */
 @Injectable()
 export class PostgresHealthIndicator {
   constructor(
@@ -13,6 +17,7 @@ export class PostgresHealthIndicator {
     private readonly health: HealthIndicatorService,
   ) {}
 
+  /** Readiness: one round trip. */
   async check(key = 'database'): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
     const started = performance.now();
@@ -20,15 +25,36 @@ export class PostgresHealthIndicator {
       await withTimeout(this.dataSource.query('SELECT 1'), PROBE_TIMEOUT_MS);
       return indicator.up({ latency_ms: Math.round(performance.now() - started) });
     } catch {
-      return indicator.down({ message: 'PostgreSQL is not answering' });
+      return indicator.down({ message: DOWN });
     }
   }
-}
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  /** `/health/database`: latency, server version, pool use and the required schema. */
+  async inspect(key = 'database'): Promise<HealthIndicatorResult> {
+    const indicator = this.health.check(key);
+    const report = await withTimeout(databaseHealthCheck(this.dataSource), PROBE_TIMEOUT_MS).catch(
+      () => null,
+    );
+    if (!report || report.status === 'down' || !report.schema)
+      return indicator.down({ message: DOWN });
+    const pool = poolOf(this.dataSource);
+    const details = {
+      latency_ms: report.latency_ms,
+      server_version: report.server_version,
+      pool: {
+        total: pool?.totalCount ?? 0,
+        idle: pool?.idleCount ?? 0,
+        waiting: pool?.waitingCount ?? 0,
+        max: pool?.options.max ?? 0,
+      },
+      tables: report.schema.tables,
+      indexes: report.schema.indexes,
+      extensions: report.schema.extensions,
+      hangul_trigrams: report.schema.hangulTrigrams,
+    };
+    const missing = missingParts(report.schema);
+    return missing.length === 0
+      ? indicator.up(details)
+      : indicator.down({ ...details, message: `schema incomplete: missing ${missing.join(', ')}` });
+  }
 }

@@ -1,9 +1,13 @@
 import { BadRequestException, ForbiddenException, Injectable } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
 import { AGENT_WRITE_SCOPE, type AuthenticatedUser } from '../auth/authenticated-user';
 import { decodeCursor, encodeCursor } from '../common/pagination';
 import { toConversationResponse } from '../conversations/conversation.mapper';
 import { ConversationsService } from '../conversations/conversations.service';
 import { IdempotencyService, type IdempotentResult } from '../idempotency/idempotency.service';
+import { countAppended } from '../metrics/count-messages';
+import { METRICS } from '../metrics/metric-names';
 import type { CreateMessageDto } from './dto/create-message.dto';
 import type { ListMessagesQueryDto } from './dto/list-messages-query.dto';
 import { toMessageResponse } from './message.mapper';
@@ -19,6 +23,7 @@ export class MessagesService {
     private readonly conversations: ConversationsService,
     private readonly messages: MessagesRepository,
     private readonly idempotency: IdempotencyService,
+    @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
   ) {}
 
   async list(
@@ -50,14 +55,14 @@ export class MessagesService {
    * Appends one message or an exchange in one transaction: seq numbers, `message_count`,
    * `updated_at` and `last_agent_used` move together, or nothing is stored.
    */
-  append(
+  async append(
     user: AuthenticatedUser,
     conversationId: string,
     inputs: CreateMessageDto[],
     request: { key?: string; path: string; body: unknown },
   ): Promise<IdempotentResult<AppendedMessagesResponse>> {
     assertMayWrite(user, inputs);
-    return this.idempotency.run(
+    const result = await this.idempotency.run(
       { userId: user.id, method: 'POST', ...request },
       async (manager) => {
         const { conversation, firstSeq } = await this.conversations.claimSequence(
@@ -81,6 +86,8 @@ export class MessagesService {
         };
       },
     );
+    if (!result.replayed) countAppended(this.appended, result.body.messages);
+    return result;
   }
 }
 

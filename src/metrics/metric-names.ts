@@ -1,6 +1,23 @@
 /** Every series this service exports, named once. No label ever carries a user or conversation id. */
 export const METRICS = {
+  httpRequestDuration: 'http_request_duration_seconds',
+  dbQueryDuration: 'db_query_duration_seconds',
+  dbConnections: 'db_connections_total',
+  dbPool: 'db_pool_connections',
   cacheHits: 'cache_hits_total',
   cacheMisses: 'cache_misses_total',
   cacheErrors: 'cache_errors_total',
+  messagesAppended: 'chat_messages_appended_total',
 } as const;
+
+/** The agents of the agent service; any other name is counted as `other` (bounded cardinality). */
+export const KNOWN_AGENTS = [
+  'conversation_agent',
+  'regulation_agent',
+  'consultation_agent',
+] as const;
+
+export function agentLabel(agent: string | null | undefined): string {
+  if (!agent) return 'none';
+  return (KNOWN_AGENTS as readonly string[]).includes(agent) ? agent : 'other';
+}

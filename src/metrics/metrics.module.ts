@@ -1,9 +1,50 @@
 import { Global, Module } from '@nestjs/common';
-import { makeCounterProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { register } from 'prom-client';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import {
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+  PrometheusModule,
+} from '@willsoto/nestjs-prometheus';
+import { register, type Gauge } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { DatabaseMetrics } from './database-metrics';
+import { HttpMetrics } from './http-metrics';
 import { METRICS } from './metric-names';
+import { poolOf } from './pool-of';
 
-const COUNTERS = [
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+const METRIC_PROVIDERS = [
+  makeHistogramProvider({
+    name: METRICS.httpRequestDuration,
+    help: 'HTTP request duration by method, route template and status',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: LATENCY_BUCKETS,
+  }),
+  makeHistogramProvider({
+    name: METRICS.dbQueryDuration,
+    help: 'Duration of each SQL statement TypeORM executed',
+    labelNames: ['outcome'],
+    buckets: LATENCY_BUCKETS,
+  }),
+  makeCounterProvider({
+    name: METRICS.dbConnections,
+    help: 'Database connections opened by the pool',
+  }),
+  makeGaugeProvider({
+    name: METRICS.dbPool,
+    help: 'Connections of the PostgreSQL pool by state (total, idle, waiting requests)',
+    labelNames: ['state'],
+    inject: [getDataSourceToken()],
+    collect(this: Gauge<'state'>, dataSource: DataSource) {
+      const pool = poolOf(dataSource);
+      if (!pool) return;
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  }),
   makeCounterProvider({ name: METRICS.cacheHits, help: 'Cached reads answered from the cache' }),
   makeCounterProvider({ name: METRICS.cacheMisses, help: 'Cached reads answered from PostgreSQL' }),
   makeCounterProvider({
@@ -11,10 +52,15 @@ const COUNTERS = [
     help: 'Cache operations that failed or timed out (the request was answered from PostgreSQL)',
     labelNames: ['operation'],
   }),
+  makeCounterProvider({
+    name: METRICS.messagesAppended,
+    help: 'Messages stored, by role and agent (unknown agents counted as other)',
+    labelNames: ['role', 'agent'],
+  }),
 ];
 
 /**
- * `/metrics` in the Prometheus text format, and the counters the other modules inject. Default
+ * `/metrics` in the Prometheus text format, and the metrics the other modules inject. Default
  * process metrics are registered once per process: a second app in the same process (the
  * two-replica tests) shares them instead of failing on a duplicate name.
  */
@@ -23,10 +69,12 @@ const COUNTERS = [
   imports: [
     PrometheusModule.register({
       path: '/metrics',
-      defaultMetrics: { enabled: register.getSingleMetric('process_cpu_user_seconds_total') === undefined },
+      defaultMetrics: {
+        enabled: register.getSingleMetric('process_cpu_user_seconds_total') === undefined,
+      },
     }),
   ],
-  providers: COUNTERS,
-  exports: COUNTERS,
+  providers: [...METRIC_PROVIDERS, DatabaseMetrics, HttpMetrics],
+  exports: METRIC_PROVIDERS,
 })
 export class MetricsModule {}

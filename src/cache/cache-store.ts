@@ -60,7 +60,11 @@ export async function openCacheStore(
     throwOnErrors: false,
     connectionTimeout: CACHE_OPERATION_TIMEOUT_MS,
   });
-  const cache = createCache({ stores: [new Keyv({ store, useKeyPrefix: false })] });
+  // Keys are complete as cache-keys.ts builds them (prefix, user, version): Keyv adds no
+  // namespace of its own (an explicit `undefined` stops its default "keyv::").
+  const cache = createCache({
+    stores: [new Keyv({ store, namespace: undefined, useKeyPrefix: false })],
+  });
   return {
     cache,
     kind: 'redis',

@@ -43,7 +43,14 @@ const DRIVER_CONNECTION_MESSAGES =
  * is fixed per class: no SQL, constraint name, value or host ever reaches a caller.
  */
 export function mapDatabaseError(error: unknown): MappedDatabaseError | null {
-  if (!(error instanceof Error)) return null;
+  // Duck-typed: socket errors come from Node's core and may belong to another realm than ours.
+  if (typeof error !== 'object' || error === null || typeof (error as Error).message !== 'string') {
+    return null;
+  }
+  return classify(error as Error);
+}
+
+function classify(error: Error): MappedDatabaseError | null {
   const code = sqlState(error) ?? nodeCode(error);
   if (
     code &&

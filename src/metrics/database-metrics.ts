@@ -17,7 +17,11 @@ export class DatabaseMetrics implements EntitySubscriberInterface, OnApplication
 
   onApplicationBootstrap(): void {
     this.dataSource.subscribers.push(this);
-    poolOf(this.dataSource)?.on('connect', () => this.connections.inc());
+    const pool = poolOf(this.dataSource);
+    if (!pool) return;
+    // The connections TypeORM opened while initialising, before this listener existed.
+    this.connections.inc(pool.totalCount);
+    pool.on('connect', () => this.connections.inc());
   }
 
   afterQuery(event: AfterQueryEvent): void {

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { createClient } from '@keyv/redis';
 import { Client } from 'pg';
 import { testEnvironment } from './test-environment';
 
@@ -16,6 +17,8 @@ export default async function globalTeardown(): Promise<void> {
     await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   }
   await admin.end();
+  if (environment.redis)
+    await deleteRunKeys(environment.redis, `chatbot-test-${environment.runId}`);
   const server = (globalThis as { embeddedServer?: ChildProcess }).embeddedServer;
   if (server) {
     const exited = new Promise((resolve) => server.once('exit', resolve));
@@ -24,4 +27,17 @@ export default async function globalTeardown(): Promise<void> {
   }
   if (environment.embeddedDataDir)
     await rm(environment.embeddedDataDir, { recursive: true, force: true });
+}
+
+/** Removes the cache keys this run left in the shared Redis (SCAN, never KEYS). */
+async function deleteRunKeys(redis: { host: string; port: number }, prefix: string): Promise<void> {
+  const client = createClient({ socket: { host: redis.host, port: redis.port } });
+  await client.connect();
+  try {
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
+      if (keys.length > 0) await client.del(keys);
+    }
+  } finally {
+    client.destroy();
+  }
 }

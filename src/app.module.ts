@@ -10,6 +10,7 @@ import type { DatabaseEndpoint } from './database/embedded-postgres';
 import { HealthModule } from './health/health.module';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { SearchModule } from './search/search.module';
 
 /** Composition root: infrastructure first, then the features. */
 @Module({})
@@ -25,6 +26,7 @@ export class AppModule {
         HealthModule,
         ConversationsModule,
         MessagesModule,
+        SearchModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -38,6 +38,7 @@ const SEED_MESSAGES: Column[] = [
 const ADDED_MESSAGE_COLUMNS: Column[] = [
   ['user_id', 'integer', null, 'NO', null],
   ['seq', 'integer', null, 'NO', null],
+  ['search_terms', 'ARRAY', null, 'NO', "'{}'::text[]"],
 ];
 
 describe('the migrated schema', () => {
@@ -70,7 +71,7 @@ describe('the migrated schema', () => {
     expect(sortByName(await columns('conversations'))).toEqual(sortByName(SEED_CONVERSATIONS));
   });
 
-  it("has the seed's messages columns plus seq and user_id", async () => {
+  it("has the seed's messages columns plus seq, user_id and search_terms", async () => {
     expect(sortByName(await columns('messages'))).toEqual(
       sortByName([...SEED_MESSAGES, ...ADDED_MESSAGE_COLUMNS]),
     );
@@ -97,7 +98,7 @@ describe('the migrated schema', () => {
     ).rejects.toThrow(/chk_messages_role/);
   });
 
-  it("has the seed's named indexes, the ordered-messages index and pg_trgm", async () => {
+  it("has the seed's named indexes, the ordered-messages index, pg_trgm and btree_gin", async () => {
     const { rows } = await db.client.query(
       `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('conversations', 'messages')`,
     );
@@ -110,11 +111,12 @@ describe('the migrated schema', () => {
     expect(definitions.idx_messages_conversation_seq).toMatch(
       /UNIQUE INDEX .* \(conversation_id, seq\)/,
     );
-    expect(definitions.idx_messages_content_search).toContain('USING gin (content gin_trgm_ops)');
+    // Redefined by the search migration: per user, over the Korean-aware terms.
+    expect(definitions.idx_messages_content_search).toContain('USING gin (user_id, search_terms)');
     const { rows: extensions } = await db.client.query(
-      `SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'`,
+      `SELECT extname FROM pg_extension WHERE extname IN ('pg_trgm', 'btree_gin') ORDER BY 1`,
     );
-    expect(extensions).toHaveLength(1);
+    expect(extensions.map((row) => row.extname)).toEqual(['btree_gin', 'pg_trgm']);
   });
 });
 

@@ -10,4 +10,4 @@ export const REQUIRED_INDEXES = [
   'idx_messages_user_timestamp',
 ] as const;
 
-export const REQUIRED_EXTENSIONS = ['pg_trgm'] as const;
+export const REQUIRED_EXTENSIONS = ['pg_trgm', 'btree_gin'] as const;

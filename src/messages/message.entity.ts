@@ -6,9 +6,9 @@ export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
 /**
- * The seed's `messages` table, plus two columns of ours: `seq` (order within the conversation,
- * assigned in the append transaction) and `user_id` (copied from the conversation inside the
- * insert, never from the client, so that per-user search need not join).
+ * The seed's `messages` table, plus columns of ours: `seq` (order within the conversation,
+ * assigned in the append transaction), `user_id` (copied from the conversation inside the
+ * insert, never from the client, so that per-user search need not join) and `search_terms`.
  */
 @Entity({ name: 'messages' })
 @Check('chk_messages_role', `"role" IN ('user', 'assistant', 'system')`)
@@ -16,7 +16,7 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 @Index('idx_messages_conversation_seq', ['conversationId', 'seq'], { unique: true })
 @Index('idx_messages_agent_used', ['agentUsed'])
 @Index('idx_messages_user_timestamp', ['userId', 'timestamp'])
-// GIN (content gin_trgm_ops): TypeORM cannot express an operator class, so the migration owns it.
+// GIN (user_id, search_terms) with btree_gin: TypeORM cannot express it, so migrations own it.
 @Index('idx_messages_content_search', { synchronize: false })
 export class Message {
   @PrimaryColumn({ type: 'varchar', length: 50, primaryKeyConstraintName: 'pk_messages' })
@@ -52,4 +52,8 @@ export class Message {
 
   @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
   metadata!: JsonObject;
+
+  /** Index terms of `content` (search/search-terms.ts), written in the same INSERT. */
+  @Column({ name: 'search_terms', type: 'text', array: true, default: () => "'{}'", select: false })
+  searchTerms!: string[];
 }

@@ -1,4 +1,5 @@
 import { newId } from '../common/ids';
+import { searchTerms } from '../search/search-terms';
 import type { CreateMessageDto } from './dto/create-message.dto';
 import { Message } from './message.entity';
 
@@ -24,6 +25,7 @@ export function buildMessages(
       references: input.references ?? [],
       timestamp: target.timestamp,
       metadata: input.metadata ?? {},
+      searchTerms: searchTerms(input.content),
     }),
   );
 }

@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import type { SearchMessagesDto } from './dto/search-messages.dto';
+import { COUNT_CAP, SearchRepository, type SearchFilters } from './search.repository';
+import type { SearchConversation, SearchHit, SearchResponse } from './search.responses';
+import { parseQuery } from './search-terms';
+import { buildSnippet } from './snippet';
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+@Injectable()
+export class SearchService {
+  constructor(private readonly search: SearchRepository) {}
+
+  async searchMessages(userId: number, input: SearchMessagesDto): Promise<SearchResponse> {
+    const words = parseQuery(input.query);
+    const request = {
+      userId,
+      words,
+      filters: toFilters(input),
+      sort: input.sort,
+      limit: input.limit,
+      offset: input.offset,
+    };
+    const matches = await this.search.count(request);
+    const rows = matches === 0 ? [] : await this.search.page(request, matches);
+    const titles = await this.search.titles(userId, [
+      ...new Set(rows.map((row) => row.conversation_id)),
+    ]);
+    const byId = new Map(titles.map((conversation) => [conversation.id, conversation]));
+    const hits: SearchHit[] = rows.map((row) => ({
+      id: row.id,
+      conversation_id: row.conversation_id,
+      conversation_title: byId.get(row.conversation_id)?.title ?? '',
+      seq: row.seq,
+      role: row.role,
+      agent_used: row.agent_used,
+      timestamp: row.timestamp.toISOString(),
+      ...buildSnippet(row.content, words),
+      score: row.score,
+    }));
+    return {
+      search_query: input.query,
+      total_count: Math.min(matches, COUNT_CAP),
+      total_count_exact: matches <= COUNT_CAP,
+      messages: hits,
+      conversations: conversationsOf(hits, byId),
+    };
+  }
+}
+
+function toFilters(input: SearchMessagesDto): SearchFilters {
+  return {
+    agentUsed: input.agent_type,
+    role: input.role,
+    conversationId: input.conversation_id,
+    from: input.start_date ? new Date(input.start_date) : undefined,
+    until: input.end_date ? endOf(input.end_date) : undefined,
+  };
+}
+
+/** The exclusive upper bound of an inclusive end: a whole day for a date, else just past it. */
+function endOf(end: string): Date {
+  const time = new Date(end).getTime();
+  return new Date(DATE_ONLY.test(end) ? time + DAY_MS : time + 1);
+}
+
+function conversationsOf(
+  hits: SearchHit[],
+  byId: Map<string, { id: string; title: string; updated_at: Date }>,
+): SearchConversation[] {
+  const counts = new Map<string, number>();
+  for (const hit of hits)
+    counts.set(hit.conversation_id, (counts.get(hit.conversation_id) ?? 0) + 1);
+  return [...counts].map(([id, matchCount]) => ({
+    id,
+    title: byId.get(id)?.title ?? '',
+    updated_at: byId.get(id)?.updated_at.toISOString() ?? '',
+    match_count: matchCount,
+  }));
+}

@@ -1,4 +1,5 @@
 import { ValidationPipe } from '@nestjs/common';
+import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { LogController } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -38,6 +39,26 @@ export async function createApp(
     { logger: new PinoNestLogger(logger) },
   );
   echoRequestId(app);
+  await app.register(helmet, {
+    // Swagger UI at /docs runs inline scripts and styles; everything else is JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+      exposedHeaders: ['X-Cache', 'X-Request-Id', 'Idempotent-Replayed', 'Retry-After'],
+      maxAge: 600,
+    });
+  }
   closeConnectionsWhileDraining(app);
   app.useGlobalPipes(
     new ValidationPipe({

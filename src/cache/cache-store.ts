@@ -19,6 +19,8 @@ export interface CacheStore {
   ping(): Promise<void>;
   close(): Promise<void>;
   kind: 'redis' | 'memory';
+  /** The Redis client itself, for the shared rate-limit counters; absent in memory mode. */
+  redis?: RedisClientType;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function openCacheStore(
   return {
     cache,
     kind: 'redis',
+    redis: client,
     isReady: () => client.isReady,
     ping: async () => {
       await client.ping();

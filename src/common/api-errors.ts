@@ -18,6 +18,7 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'A request with the same Idempotency-Key is still running',
   413: 'Body larger than 1 MB',
   422: 'Idempotency-Key reused for a different request',
+  429: 'Rate limit of the user exceeded; retry after the Retry-After seconds',
   503: 'PostgreSQL unavailable or too slow; retry after the Retry-After seconds',
 };
 

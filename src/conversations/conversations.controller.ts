@@ -30,6 +30,7 @@ import { Readable } from 'node:stream';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { UserThrottlerGuard } from '../rate-limit/user-throttler.guard';
 import { cacheKeys, firstPageLimit } from '../cache/cache-keys';
 import { CachedRead, InvalidatesCache } from '../cache/cached-read.decorator';
 import { UserCacheInterceptor } from '../cache/user-cache.interceptor';
@@ -53,8 +54,8 @@ import { UpdateConversationDto } from './dto/update-conversation.dto';
 
 @ApiTags('conversations')
 @ApiBearerAuth()
-@ApiErrors(401, 503)
-@UseGuards(JwtAuthGuard)
+@ApiErrors(401, 429, 503)
+@UseGuards(JwtAuthGuard, UserThrottlerGuard)
 @UseInterceptors(UserCacheInterceptor)
 @Controller('api/v1/conversations')
 export class ConversationsController {

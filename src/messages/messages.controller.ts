@@ -23,6 +23,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { UserThrottlerGuard } from '../rate-limit/user-throttler.guard';
 import { cacheKeys, firstPageLimit } from '../cache/cache-keys';
 import { CachedRead, InvalidatesCache } from '../cache/cached-read.decorator';
 import { UserCacheInterceptor } from '../cache/user-cache.interceptor';
@@ -44,8 +45,8 @@ import { MessagesService } from './messages.service';
 @ApiTags('messages')
 @ApiBearerAuth()
 @ApiExtraModels(CreateMessageDto, MessageResponse)
-@ApiErrors(401, 503)
-@UseGuards(JwtAuthGuard)
+@ApiErrors(401, 429, 503)
+@UseGuards(JwtAuthGuard, UserThrottlerGuard)
 @UseInterceptors(UserCacheInterceptor)
 @Controller('api/v1/conversations/:id/messages')
 export class MessagesController {

@@ -8,6 +8,8 @@ export const METRICS = {
   cacheMisses: 'cache_misses_total',
   cacheErrors: 'cache_errors_total',
   messagesAppended: 'chat_messages_appended_total',
+  rateLimitFailOpen: 'rate_limit_fail_open_total',
+  rateLimited: 'rate_limited_total',
 } as const;
 
 /** The agents of the agent service; any other name is counted as `other` (bounded cardinality). */

@@ -53,6 +53,11 @@ const METRIC_PROVIDERS = [
     labelNames: ['operation'],
   }),
   makeCounterProvider({
+    name: METRICS.rateLimitFailOpen,
+    help: 'Requests let through unlimited because the shared rate-limit store (Redis) failed',
+  }),
+  makeCounterProvider({ name: METRICS.rateLimited, help: 'Requests refused with 429' }),
+  makeCounterProvider({
     name: METRICS.messagesAppended,
     help: 'Messages stored, by role and agent (unknown agents counted as other)',
     labelNames: ['role', 'agent'],

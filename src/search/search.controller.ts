@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { UserThrottlerGuard } from '../rate-limit/user-throttler.guard';
 import { ApiErrors } from '../common/api-errors';
 import { SearchMessagesDto } from './dto/search-messages.dto';
 import { SearchResponse } from './search.responses';
@@ -10,8 +11,8 @@ import { SearchService } from './search.service';
 
 @ApiTags('search')
 @ApiBearerAuth()
-@ApiErrors(401, 503)
-@UseGuards(JwtAuthGuard)
+@ApiErrors(401, 429, 503)
+@UseGuards(JwtAuthGuard, UserThrottlerGuard)
 @Controller('api/v1/conversations/search')
 export class SearchController {
   constructor(private readonly search: SearchService) {}

@@ -38,6 +38,8 @@ export async function startTestApp(
     DB_MIGRATIONS_RUN: 'false',
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     REDIS_KEY_PREFIX: `chatbot-test-${environment.runId}`,
+    // Suites send hundreds of requests per user per minute; the limiter has its own tests.
+    RATE_LIMIT_PER_MINUTE: '1000000',
     ...overrides,
   });
   const app = await createApp(config, endpointOf(config.postgres));

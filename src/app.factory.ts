@@ -1,11 +1,12 @@
-import { ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
-import { LogController } from 'fastify';
+import { LogController, type RawServerDefault } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
+import { nestsDeeperThan } from './common/json-depth';
 import { LIMITS } from './common/limits';
 import type { DatabaseEndpoint } from './database/embedded-postgres';
 import { ShutdownState } from './health/shutdown-state';
@@ -39,6 +40,7 @@ export async function createApp(
     { logger: new PinoNestLogger(logger) },
   );
   echoRequestId(app);
+  limitJsonDepth(app);
   await app.register(helmet, {
     // Swagger UI at /docs runs inline scripts and styles; everything else is JSON.
     contentSecurityPolicy: {
@@ -86,6 +88,32 @@ function setUpOpenApi(app: NestFastifyApplication): void {
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, document), {
     jsonDocumentUrl: 'docs-json',
   });
+}
+
+/**
+ * Parses JSON bodies as Fastify does (prototype-poisoning checks included) after refusing deep
+ * nesting: the validation layer walks bodies recursively, and a deep document would exhaust
+ * its stack.
+ */
+function limitJsonDepth(app: NestFastifyApplication): void {
+  const parse = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
+  app.useBodyParser<RawServerDefault>(
+    'application/json',
+    { bodyLimit: LIMITS.bodyBytes },
+    (request, body, done) => {
+      const text = body.toString('utf8');
+      if (nestsDeeperThan(text, LIMITS.jsonDepth)) {
+        done(
+          new BadRequestException(
+            `body nests objects or arrays deeper than ${LIMITS.jsonDepth} levels`,
+          ),
+          undefined,
+        );
+        return;
+      }
+      parse(request, text, done);
+    },
+  );
 }
 
 /** Every answer names its request, so a caller can quote it and an operator find its log lines. */

@@ -24,8 +24,16 @@ describe('JWT attack set against an RS256 setup with issuer and audience', () =>
   beforeAll(async () => {
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
     publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    privateKey = await importPKCS8(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'RS256');
-    t = await startTestApp({ AUTH_JWT_SECRET: '', AUTH_JWT_PUBLIC_KEY: publicPem, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE });
+    privateKey = await importPKCS8(
+      pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      'RS256',
+    );
+    t = await startTestApp({
+      AUTH_JWT_SECRET: '',
+      AUTH_JWT_PUBLIC_KEY: publicPem,
+      AUTH_JWT_ISSUER: ISSUER,
+      AUTH_JWT_AUDIENCE: AUDIENCE,
+    });
   });
 
   afterAll(async () => {
@@ -34,35 +42,141 @@ describe('JWT attack set against an RS256 setup with issuer and audience', () =>
 
   const now = () => Math.floor(Date.now() / 1000);
   const valid = (claims: Record<string, unknown> = {}) =>
-    new SignJWT({ ...claims }).setProtectedHeader({ alg: 'RS256' }).setSubject(String(USER)).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(privateKey);
-  const call = (token: string) => t.http.get('/api/v1/conversations').set('Authorization', `Bearer ${token}`);
+    new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject(String(USER))
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1h')
+      .sign(privateKey);
+  const call = (token: string) =>
+    t.http.get('/api/v1/conversations').set('Authorization', `Bearer ${token}`);
 
   it('accepts a well-formed RS256 token (the control)', async () => {
     expect((await call(await valid())).status).toBe(200);
   });
 
   it.each([
-    ['alg none', async () => new UnsecuredJWT({ sub: String(USER), iss: ISSUER, aud: AUDIENCE, exp: now() + 3600 }).encode()],
-    ['HS256 signed with the RS256 public key', async () => {
-      const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-      const payload = base64url(JSON.stringify({ sub: String(USER), iss: ISSUER, aud: AUDIENCE, exp: now() + 3600 }));
-      const signature = createHmac('sha256', publicPem).update(`${header}.${payload}`).digest('base64url');
-      return `${header}.${payload}.${signature}`;
-    }],
-    ['expired', async () => new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject(String(USER)).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime(now() - 60).sign(privateKey)],
-    ['nbf in the future', async () => new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject(String(USER)).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').setNotBefore(now() + 600).sign(privateKey)],
-    ['wrong issuer', async () => new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject(String(USER)).setIssuer('https://evil.test').setAudience(AUDIENCE).setExpirationTime('1h').sign(privateKey)],
-    ['wrong audience', async () => new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject(String(USER)).setIssuer(ISSUER).setAudience('someone-else').setExpirationTime('1h').sign(privateKey)],
-    ['missing exp', async () => new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject(String(USER)).setIssuer(ISSUER).setAudience(AUDIENCE).sign(privateKey)],
-    ['a flipped payload byte', async () => {
-      const [header, payload, signature] = (await valid()).split('.');
-      const bytes = Buffer.from(payload, 'base64url');
-      bytes[bytes.length - 3] ^= 0x01;
-      return `${header}.${bytes.toString('base64url')}.${signature}`;
-    }],
-    ['a non-integer sub', async () => new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('alice').setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(privateKey)],
-    ['a negative sub', async () => new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('-5').setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(privateKey)],
-    ['a sub beyond INTEGER', async () => new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('2147483648').setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(privateKey)],
+    [
+      'alg none',
+      async () =>
+        new UnsecuredJWT({
+          sub: String(USER),
+          iss: ISSUER,
+          aud: AUDIENCE,
+          exp: now() + 3600,
+        }).encode(),
+    ],
+    [
+      'HS256 signed with the RS256 public key',
+      async () => {
+        const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+        const payload = base64url(
+          JSON.stringify({ sub: String(USER), iss: ISSUER, aud: AUDIENCE, exp: now() + 3600 }),
+        );
+        const signature = createHmac('sha256', publicPem)
+          .update(`${header}.${payload}`)
+          .digest('base64url');
+        return `${header}.${payload}.${signature}`;
+      },
+    ],
+    [
+      'expired',
+      async () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256' })
+          .setSubject(String(USER))
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime(now() - 60)
+          .sign(privateKey),
+    ],
+    [
+      'nbf in the future',
+      async () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256' })
+          .setSubject(String(USER))
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('1h')
+          .setNotBefore(now() + 600)
+          .sign(privateKey),
+    ],
+    [
+      'wrong issuer',
+      async () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256' })
+          .setSubject(String(USER))
+          .setIssuer('https://evil.test')
+          .setAudience(AUDIENCE)
+          .setExpirationTime('1h')
+          .sign(privateKey),
+    ],
+    [
+      'wrong audience',
+      async () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256' })
+          .setSubject(String(USER))
+          .setIssuer(ISSUER)
+          .setAudience('someone-else')
+          .setExpirationTime('1h')
+          .sign(privateKey),
+    ],
+    [
+      'missing exp',
+      async () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256' })
+          .setSubject(String(USER))
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .sign(privateKey),
+    ],
+    [
+      'a flipped payload byte',
+      async () => {
+        const [header, payload, signature] = (await valid()).split('.');
+        const bytes = Buffer.from(payload, 'base64url');
+        bytes[bytes.length - 3] ^= 0x01;
+        return `${header}.${bytes.toString('base64url')}.${signature}`;
+      },
+    ],
+    [
+      'a non-integer sub',
+      async () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256' })
+          .setSubject('alice')
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('1h')
+          .sign(privateKey),
+    ],
+    [
+      'a negative sub',
+      async () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256' })
+          .setSubject('-5')
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('1h')
+          .sign(privateKey),
+    ],
+    [
+      'a sub beyond INTEGER',
+      async () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'RS256' })
+          .setSubject('2147483648')
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('1h')
+          .sign(privateKey),
+    ],
   ])('answers 401 for %s', async (_name, forge) => {
     const response = await call(await forge());
     expect(response.status).toBe(401);
@@ -71,7 +185,12 @@ describe('JWT attack set against an RS256 setup with issuer and audience', () =>
   });
 
   it('takes sub as a JSON number too', async () => {
-    const token = await new SignJWT({ sub: USER as unknown as string }).setProtectedHeader({ alg: 'RS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(privateKey);
+    const token = await new SignJWT({ sub: USER as unknown as string })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1h')
+      .sign(privateKey);
     expect((await call(token)).status).toBe(200);
   });
 });
@@ -81,10 +200,18 @@ describe('HS256 secret setup', () => {
     const t = await startTestApp();
     try {
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      const rs = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject(String(USER)).setExpirationTime('1h').sign(privateKey);
-      expect((await t.http.get('/api/v1/conversations').set('Authorization', `Bearer ${rs}`)).status).toBe(401);
+      const rs = await new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256' })
+        .setSubject(String(USER))
+        .setExpirationTime('1h')
+        .sign(privateKey);
+      expect(
+        (await t.http.get('/api/v1/conversations').set('Authorization', `Bearer ${rs}`)).status,
+      ).toBe(401);
       const forged = await signToken(USER, { secret: 'x'.repeat(48) });
-      expect((await t.http.get('/api/v1/conversations').set('Authorization', `Bearer ${forged}`)).status).toBe(401);
+      expect(
+        (await t.http.get('/api/v1/conversations').set('Authorization', `Bearer ${forged}`)).status,
+      ).toBe(401);
     } finally {
       await t.close();
     }
@@ -116,10 +243,12 @@ describeWithRedis('rate limiting per user, shared across replicas through Redis'
     await a.close();
   });
 
-  it('answers 429 with Retry-After once the user\'s budget is spent on either replica, and not for another user', async () => {
+  it("answers 429 with Retry-After once the user's budget is spent on either replica, and not for another user", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i += 1) statuses.push((await a.http.get('/api/v1/conversations').set(api.auth(USER))).status);
-    for (let i = 0; i < 2; i += 1) statuses.push((await b.http.get('/api/v1/conversations').set(api.auth(USER))).status);
+    for (let i = 0; i < 3; i += 1)
+      statuses.push((await a.http.get('/api/v1/conversations').set(api.auth(USER))).status);
+    for (let i = 0; i < 2; i += 1)
+      statuses.push((await b.http.get('/api/v1/conversations').set(api.auth(USER))).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
     const limited = await b.http.get('/api/v1/conversations').set(api.auth(USER));
     expect(limited.status).toBe(429);
@@ -141,7 +270,11 @@ describeWithRedis('rate limiting per user, shared across replicas through Redis'
 
 describe('rate limiting with Redis unreachable', () => {
   it('fails open and counts it in rate_limit_fail_open_total', async () => {
-    const t = await startTestApp({ RATE_LIMIT_PER_MINUTE: '2', REDIS_HOST: '127.0.0.1', REDIS_PORT: String(await freePort()) });
+    const t = await startTestApp({
+      RATE_LIMIT_PER_MINUTE: '2',
+      REDIS_HOST: '127.0.0.1',
+      REDIS_PORT: String(await freePort()),
+    });
     try {
       const api = await ApiClient.forUsers(t.http, [USER]);
       for (let i = 0; i < 5; i += 1) {
@@ -171,7 +304,10 @@ describe('security headers and CORS', () => {
         expect(response.headers['content-security-policy']).toContain("default-src 'self'");
         expect(response.headers['x-powered-by']).toBeUndefined();
       }
-      const cors = await t.http.options('/api/v1/conversations').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'GET');
+      const cors = await t.http
+        .options('/api/v1/conversations')
+        .set('Origin', 'https://evil.example')
+        .set('Access-Control-Request-Method', 'GET');
       expect(cors.headers['access-control-allow-origin']).toBeUndefined();
     } finally {
       await t.close();
@@ -181,10 +317,16 @@ describe('security headers and CORS', () => {
   it('allows exactly the configured origins', async () => {
     const t = await startTestApp({ CORS_ORIGINS: 'https://chat.example, https://admin.example' });
     try {
-      const allowed = await t.http.options('/api/v1/conversations').set('Origin', 'https://chat.example').set('Access-Control-Request-Method', 'POST');
+      const allowed = await t.http
+        .options('/api/v1/conversations')
+        .set('Origin', 'https://chat.example')
+        .set('Access-Control-Request-Method', 'POST');
       expect(allowed.headers['access-control-allow-origin']).toBe('https://chat.example');
       expect(allowed.headers['access-control-allow-headers']).toContain('Idempotency-Key');
-      const refused = await t.http.options('/api/v1/conversations').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
+      const refused = await t.http
+        .options('/api/v1/conversations')
+        .set('Origin', 'https://evil.example')
+        .set('Access-Control-Request-Method', 'POST');
       expect(refused.headers['access-control-allow-origin']).toBeUndefined();
     } finally {
       await t.close();

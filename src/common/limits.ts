@@ -7,6 +7,7 @@ export const LIMITS = {
   jsonObjectBytes: 16 * 1024,
   queryLength: 200,
   bodyBytes: 1024 * 1024,
+  jsonDepth: 64,
   messagesPerAppend: 10,
   conversationsPageSize: { default: 20, max: 100 },
   messagesPageSize: { default: 50, max: 200 },

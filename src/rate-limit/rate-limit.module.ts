@@ -20,7 +20,9 @@ const WINDOW_MS = 60_000;
         throttlers: [{ name: 'default', ttl: WINDOW_MS, limit: config.rateLimitPerMinute }],
         errorMessage: 'rate limit exceeded: retry after the Retry-After seconds',
         // Without Redis each process counts alone (development); with it, replicas share counts.
-        storage: store.redis ? new RedisThrottlerStorage(store, config.cache.keyPrefix, failOpen) : undefined,
+        storage: store.redis
+          ? new RedisThrottlerStorage(store, config.cache.keyPrefix, failOpen)
+          : undefined,
       }),
     }),
   ],

@@ -19,11 +19,21 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const counted = await this.count(`${this.keyPrefix}:${key}`, ttlMs);
     if (!counted) {
       this.failOpen.inc();
-      return { totalHits: 0, timeToExpire: Math.ceil(ttlMs / 1000), isBlocked: false, timeToBlockExpire: 0 };
+      return {
+        totalHits: 0,
+        timeToExpire: Math.ceil(ttlMs / 1000),
+        isBlocked: false,
+        timeToBlockExpire: 0,
+      };
     }
     const secondsLeft = Math.max(1, Math.ceil(counted.ttlMs / 1000));
     const isBlocked = counted.hits > limit;
-    return { totalHits: counted.hits, timeToExpire: secondsLeft, isBlocked, timeToBlockExpire: isBlocked ? secondsLeft : 0 };
+    return {
+      totalHits: counted.hits,
+      timeToExpire: secondsLeft,
+      isBlocked,
+      timeToBlockExpire: isBlocked ? secondsLeft : 0,
+    };
   }
 
   private async count(key: string, ttlMs: number): Promise<{ hits: number; ttlMs: number } | null> {
@@ -34,7 +44,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       timer = setTimeout(() => resolve(null), CACHE_OPERATION_TIMEOUT_MS);
     });
     try {
-      const replies = await Promise.race([client.multi().incr(key).pExpire(key, ttlMs, 'NX').pTTL(key).exec(), timeout]);
+      const replies = await Promise.race([
+        client.multi().incr(key).pExpire(key, ttlMs, 'NX').pTTL(key).exec(),
+        timeout,
+      ]);
       if (!replies) return null;
       return { hits: Number(replies[0]), ttlMs: Number(replies[2]) };
     } catch {

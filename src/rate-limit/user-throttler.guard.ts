@@ -17,7 +17,11 @@ export class UserThrottlerGuard extends ThrottlerGuard {
     return `u:${(request as unknown as AuthenticatedRequest).user.id}`;
   }
 
-  protected override generateKey(_context: ExecutionContext, tracker: string, throttler: string): string {
+  protected override generateKey(
+    _context: ExecutionContext,
+    tracker: string,
+    throttler: string,
+  ): string {
     // The user first, like every key of this service: `<prefix>:u:<id>:ratelimit:<name>`.
     return `${tracker}:ratelimit:${throttler}`;
   }

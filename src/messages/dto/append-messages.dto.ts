@@ -4,7 +4,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsOptional,
+  IsObject,
   ValidateIf,
   ValidateNested,
   type ValidationArguments,
@@ -50,10 +50,13 @@ export class AppendMessagesDto extends CreateMessageDto {
     maxItems: LIMITS.messagesPerAppend,
     description: 'An exchange of messages instead of the single-message fields',
   })
-  @IsOptional()
+  // Present means validated: `messages: null` is an error, never "no messages".
+  @ValidateIf((body: AppendMessagesDto) => body.messages !== undefined)
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(LIMITS.messagesPerAppend)
+  // ValidateNested alone accepts an array where a message should be (it validates its items).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => CreateMessageDto)
   @Validate(OneMessageOrMany)

@@ -31,6 +31,7 @@ describe('SIGTERM under a stream of requests', () => {
       POSTGRES_DB: db.name,
       AUTH_JWT_SECRET: TEST_JWT_SECRET,
       SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
+      RATE_LIMIT_PER_MINUTE: '1000000',
     });
     await waitForStatus(app, '/health/ready', 200, 30_000);
   });

@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { buildConfig } from '../../src/config/load-config';
+import { buildDataSourceOptions } from '../../src/database/data-source-options';
+import { freePort } from './app-process';
+
+const run = promisify(execFile);
+const BIN = '/usr/lib/postgresql/15/bin';
+
+/**
+ * A PostgreSQL cluster owned by one test, under /tmp on a free loopback port, that the test may
+ * stop and start again (never the shared server). PostgreSQL refuses to run as root, so as root it
+ * runs as the `postgres` OS user.
+ */
+export class PostgresCluster {
+  private constructor(
+    readonly dataDir: string,
+    readonly port: number,
+    private readonly runAs: string[],
+  ) {}
+
+  static async create(extraConfig: string[] = []): Promise<PostgresCluster> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chatbot-test-cluster-'));
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
+      const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
+      await chown(dataDir, uid, gid);
+    }
+    const cluster = new PostgresCluster(
+      dataDir,
+      await freePort(),
+      asRoot ? ['runuser', '-u', 'postgres', '--'] : [],
+    );
+    await cluster.exec('initdb', [
+      '-D',
+      join(dataDir, 'data'),
+      '-A',
+      'trust',
+      '-U',
+      'postgres',
+      '--locale=C.UTF-8',
+      '--encoding=UTF8',
+    ]);
+    cluster.configLines = extraConfig;
+    await cluster.start();
+    return cluster;
+  }
+
+  private configLines: string[] = [];
+
+  get endpoint(): { host: string; port: number; user: string; password: string } {
+    return { host: '127.0.0.1', port: this.port, user: 'postgres', password: '' };
+  }
+
+  async start(): Promise<void> {
+    const options = [
+      `-p ${this.port}`,
+      `-k ${this.dataDir}`,
+      "-c listen_addresses='127.0.0.1'",
+      ...this.configLines,
+    ].join(' ');
+    await this.exec('pg_ctl', [
+      '-D',
+      join(this.dataDir, 'data'),
+      '-o',
+      options,
+      '-l',
+      join(this.dataDir, 'log'),
+      '-w',
+      'start',
+    ]);
+  }
+
+  /** Fast shutdown: sessions are cut, as in a crash or a failover. */
+  async stop(): Promise<void> {
+    await this.exec('pg_ctl', ['-D', join(this.dataDir, 'data'), '-m', 'fast', '-w', 'stop']);
+  }
+
+  /** Creates a database and runs the app's migrations in it. */
+  async createMigratedDatabase(name: string): Promise<void> {
+    const admin = new Client({ ...this.endpoint, database: 'postgres' });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.end();
+    const config = buildConfig({
+      POSTGRES_HOST: '127.0.0.1',
+      POSTGRES_PORT: String(this.port),
+      POSTGRES_DB: name,
+    });
+    const dataSource = new DataSource(buildDataSourceOptions(config.postgres));
+    await dataSource.initialize();
+    await dataSource.runMigrations();
+    await dataSource.destroy();
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop().catch(() => undefined);
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  private async exec(binary: string, args: string[]): Promise<void> {
+    const [command, ...prefix] = this.runAs.length > 0 ? this.runAs : [join(BIN, binary)];
+    const commandArgs = this.runAs.length > 0 ? [...prefix, join(BIN, binary), ...args] : args;
+    await run(command, commandArgs, { timeout: 60_000 });
+  }
+}

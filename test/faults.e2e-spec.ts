@@ -138,6 +138,14 @@ describe('PostgreSQL restarted under load', () => {
     expect(recoveredAt).toBeGreaterThan(0);
     const unavailable = results.filter((outcome) => outcome.status === 503);
     const unexpected = results.filter((outcome) => ![200, 201, 503].includes(outcome.status));
+    if (unexpected.length > 0)
+      console.log(
+        app
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('unexpected error'))
+          .join('\n'),
+      );
     expect(unexpected).toEqual([]);
     expect(unavailable.length).toBeGreaterThan(0);
     expect(Math.max(...unavailable.map((outcome) => outcome.ms))).toBeLessThan(3_000);

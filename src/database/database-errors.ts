@@ -34,9 +34,10 @@ const NODE_NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
 ]);
-// pg and pg-pool raise plain Errors for these; their wording is the only signal.
+// pg and pg-pool raise plain Errors for these, and TypeORM its own when a connection died under a
+// transaction (it releases the query runner); their wording is the only signal.
 const DRIVER_CONNECTION_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|Connection is not established|Client was closed|pool is probably full|Cannot use a pool after calling end/i;
+  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|Connection is not established|Client was closed|pool is probably full|Cannot use a pool after calling end|Query runner already released/i;
 
 /**
  * Classifies an error thrown by TypeORM or pg. Null when it is not a database error. The message

@@ -47,6 +47,8 @@ export async function openCacheStore(
     socket: {
       host: redis.host,
       port: redis.port,
+      // rediss: the certificate is checked against the system CAs and the host name.
+      ...(redis.tls ? { tls: true as const, servername: redis.host } : {}),
       connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
     },

@@ -1,9 +1,9 @@
 import { createClient } from '@keyv/redis';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { ConfigError, loadConfig } from '../config/load-config';
-import { buildDataSourceOptions, poolTimeouts, sslOptions } from '../database/data-source-options';
+import { createDatabaseIfMissing } from '../database/create-database';
+import { buildDataSourceOptions } from '../database/data-source-options';
 import {
   databaseHealthCheck,
   describeConnectionFailure,
@@ -51,7 +51,7 @@ function printInfo(config: AppConfig): void {
     `pool: ${postgres.poolSize} + ${postgres.maxOverflow} overflow, statement timeout ${postgres.statementTimeoutMs} ms`,
     `migrations at boot: ${postgres.migrationsRun ? 'yes' : 'no'}`,
     redis
-      ? `redis: ${redis.host}:${redis.port} db ${redis.db} (password ${redis.password ? 'set' : 'not set'})`
+      ? `redis: ${redis.tls ? 'rediss' : 'redis'}://${redis.host}:${redis.port} db ${redis.db} (password ${redis.password ? 'set' : 'not set'})`
       : 'redis: not configured, in-process memory cache',
     `cache ttl: ${cache.ttlSeconds} s, key prefix ${cache.keyPrefix}`,
     `jwt: ${config.auth.publicKey ? 'public key (RS256/ES256)' : config.auth.usingDevelopmentKey ? 'development key (set AUTH_JWT_SECRET)' : 'HS256 secret set'}`,
@@ -99,7 +99,9 @@ function connect(config: AppConfig, target: DatabaseTarget): DataSource {
 
 async function setUp(config: AppConfig, target: DatabaseTarget): Promise<number> {
   try {
-    await createDatabaseIfMissing(target.endpoint, config);
+    if (await createDatabaseIfMissing(config.postgres, target.endpoint)) {
+      console.log(`created database ${target.endpoint.database}`);
+    }
   } catch (error) {
     console.error(
       `cannot create database ${target.endpoint.database} at ${where(target.endpoint)}: ${describeConnectionFailure(error)}`,
@@ -132,37 +134,11 @@ async function setUp(config: AppConfig, target: DatabaseTarget): Promise<number>
   }
 }
 
-async function createDatabaseIfMissing(
-  endpoint: DatabaseEndpoint,
-  config: AppConfig,
-): Promise<void> {
-  const client = new Client({
-    ...endpoint,
-    database: 'postgres',
-    connectionTimeoutMillis: poolTimeouts(config.postgres.statementTimeoutMs).connectionTimeoutMs,
-    ssl: sslOptions(config.postgres),
-  });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-      endpoint.database,
-    ]);
-    if (rowCount === 0) {
-      await client.query(`CREATE DATABASE ${client.escapeIdentifier(endpoint.database)}`);
-      console.log(`created database ${endpoint.database}`);
-    }
-  } catch (error) {
-    // A role without CREATEDB can still use a database its operator created.
-    if ((error as { code?: string }).code !== '42501') throw error;
-  } finally {
-    await client.end();
-  }
-}
-
 async function pingRedis(config: AppConfig): Promise<string | null> {
   const { host, port, db, password } = config.redis!;
+  const { tls } = config.redis!;
   const client = createClient({
-    socket: { host, port, connectTimeout: 2000, reconnectStrategy: false },
+    socket: { host, port, connectTimeout: 2000, reconnectStrategy: false, ...(tls ? { tls: true as const, servername: host } : {}) },
     database: db,
     password: password || undefined,
     disableOfflineQueue: true,

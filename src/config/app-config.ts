@@ -24,6 +24,7 @@ export interface RedisConfig {
   port: number;
   db: number;
   password: string;
+  tls: boolean;
 }
 
 export interface AuthConfig {
@@ -48,4 +49,5 @@ export interface AppConfig {
   corsOrigins: string[];
   rateLimitPerMinute: number;
   shutdownDrainMs: number;
+  backupDir: string;
 }

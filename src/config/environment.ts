@@ -5,6 +5,7 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  Matches,
   Max,
   MaxLength,
   Min,
@@ -41,9 +42,10 @@ export class EnvironmentVariables {
   @Max(65535)
   PORT = 8000;
 
+  // A host name or address only: no connection string can slip in and override POSTGRES_SSL_MODE.
   @Transform(emptyAsUnset)
   @IsOptional()
-  @IsString()
+  @Matches(/^[A-Za-z0-9.\-:[\]]+$/, { message: 'POSTGRES_HOST must be a host name or address, not a URL' })
   POSTGRES_HOST?: string;
 
   @Transform(toInt)
@@ -110,6 +112,10 @@ export class EnvironmentVariables {
   @IsString()
   REDIS_PASSWORD = '';
 
+  @Transform(toOptionalBool)
+  @IsBoolean()
+  REDIS_TLS = false;
+
   @Transform(emptyAsUnset)
   @IsOptional()
   @IsString()
@@ -158,6 +164,10 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(1)
   DATA_DIR = './data';
+
+  @IsString()
+  @MinLength(1)
+  BACKUP_DIR = './backups';
 
   @Transform(toOptionalBool)
   @IsOptional()

@@ -65,6 +65,13 @@ describe('buildConfig', () => {
     expect(config.auth.usingDevelopmentKey).toBe(false);
   });
 
+  it('refuses a connection string where a host belongs, so nothing can override POSTGRES_SSL_MODE', () => {
+    expect(() => buildConfig({ POSTGRES_HOST: 'postgres://db.internal/chat?sslmode=disable' })).toThrow(
+      /POSTGRES_HOST must be a host name or address, not a URL/,
+    );
+    expect(buildConfig({ POSTGRES_HOST: 'db-1.internal', POSTGRES_SSL_MODE: 'verify-full', POSTGRES_SSL_CA: '/ca.pem' }).postgres.sslMode).toBe('verify-full');
+  });
+
   it('treats empty values as unset and splits CORS origins', () => {
     const config = buildConfig({
       POSTGRES_HOST: '',
@@ -72,7 +79,7 @@ describe('buildConfig', () => {
       CORS_ORIGINS: 'https://a.example, https://b.example',
     });
     expect(config.postgres.host).toBeUndefined();
-    expect(config.redis).toEqual({ host: 'cache', port: 6379, db: 0, password: '' });
+    expect(config.redis).toEqual({ host: 'cache', port: 6379, db: 0, password: '', tls: false });
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
 

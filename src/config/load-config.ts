@@ -86,6 +86,7 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
           port: vars.REDIS_PORT,
           db: vars.REDIS_DB,
           password: vars.REDIS_PASSWORD,
+          tls: vars.REDIS_TLS,
         }
       : undefined,
     cache: { ttlSeconds: vars.CACHE_TTL_SECONDS, keyPrefix: vars.REDIS_KEY_PREFIX ?? 'chatbot' },
@@ -101,5 +102,6 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
       .filter(Boolean),
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
+    backupDir: vars.BACKUP_DIR,
   };
 }

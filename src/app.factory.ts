@@ -37,7 +37,8 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, database),
     adapter,
-    { logger: new PinoNestLogger(logger) },
+    // Boot errors reach the caller (main.ts explains them) instead of exiting the process here.
+    { logger: new PinoNestLogger(logger), abortOnError: false },
   );
   echoRequestId(app);
   limitJsonDepth(app);

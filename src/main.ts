@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/load-config';
+import { describeConnectionFailure, isConnectionFailure } from './database/database-health';
 import { openDatabaseTarget } from './database/database-target';
 import { ShutdownState } from './health/shutdown-state';
 
@@ -50,7 +51,10 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  // A configuration problem is the operator's to fix: say exactly what, without a stack trace.
-  console.error(error instanceof ConfigError ? error.message : error);
+  // Configuration and connection problems are the operator's to fix: say exactly what, briefly.
+  if (error instanceof ConfigError) console.error(error.message);
+  else if (isConnectionFailure(error))
+    console.error(`cannot use PostgreSQL: ${describeConnectionFailure(error)}`);
+  else console.error(error);
   process.exit(1);
 });

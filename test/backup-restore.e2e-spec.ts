@@ -27,13 +27,19 @@ describe('npm run db:backup and db:restore', () => {
     dir = await mkdtemp(join(tmpdir(), 'chatbot-backups-'));
     const api = await ApiClient.forUsers(t.http, [USER]);
     for (let i = 0; i < 3; i += 1) {
-      const conversation = await api.createConversation(USER, { title: `백업 ${i}`, initial_message: `질문 ${i}`, metadata: { tags: ['a', i], nested: { deep: true } } });
+      const conversation = await api.createConversation(USER, {
+        title: `백업 ${i}`,
+        initial_message: `질문 ${i}`,
+        metadata: { tags: ['a', i], nested: { deep: true } },
+      });
       await api.append(USER, conversation.id, {
         role: 'assistant',
         content: `답변 ${i} 😀`,
         agent_used: 'regulation_agent',
         routing_info: { selected_agent: 'regulation_agent', complexity: 0.5 + i },
-        references: [{ source: `law/${i}`, title: '관세법', similarity: 0.9, metadata: { page: i } }],
+        references: [
+          { source: `law/${i}`, title: '관세법', similarity: 0.9, metadata: { page: i } },
+        ],
       });
     }
   });
@@ -82,11 +88,21 @@ describe('npm run db:backup and db:restore', () => {
 
   it('exits non-zero with a message for a missing file, a non-archive and an unreachable server', async () => {
     const missing = await runCli('db-restore.ts', [join(dir, 'nope.dump')], env(restored));
-    expect([missing.code, missing.stderr.trim()]).toEqual([1, `no such file: ${join(dir, 'nope.dump')}`]);
-    const notArchive = await runCli('db-restore.ts', [join(__dirname, '..', 'package.json')], env(restored));
+    expect([missing.code, missing.stderr.trim()]).toEqual([
+      1,
+      `no such file: ${join(dir, 'nope.dump')}`,
+    ]);
+    const notArchive = await runCli(
+      'db-restore.ts',
+      [join(__dirname, '..', 'package.json')],
+      env(restored),
+    );
     expect(notArchive.code).toBe(1);
     expect(notArchive.stderr).toContain('is not a pg_dump custom-format archive');
-    const unreachable = await runCli('db-backup.ts', ['--dir', dir], { ...env(t.db.name), POSTGRES_PORT: '1' });
+    const unreachable = await runCli('db-backup.ts', ['--dir', dir], {
+      ...env(t.db.name),
+      POSTGRES_PORT: '1',
+    });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('backup failed (pg_dump exited 1)');
     expect((await readdir(dir)).filter((name) => name.endsWith('.dump'))).toHaveLength(1);

@@ -12,13 +12,18 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ options: { dir: { type: 'string' } }, strict: true });
   const config = loadConfig();
   if (!config.postgres.host) {
-    console.error('db:backup needs POSTGRES_HOST: the embedded development database is not backed up');
+    console.error(
+      'db:backup needs POSTGRES_HOST: the embedded development database is not backed up',
+    );
     return 1;
   }
   const endpoint = endpointOf(config.postgres);
   const dir = resolve(values.dir ?? config.backupDir);
   await mkdir(dir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const file = join(dir, `${endpoint.database}-${stamp}.dump`);
   const { code, stderr } = await runPgTool(
     'pg_dump',

@@ -138,7 +138,13 @@ async function pingRedis(config: AppConfig): Promise<string | null> {
   const { host, port, db, password } = config.redis!;
   const { tls } = config.redis!;
   const client = createClient({
-    socket: { host, port, connectTimeout: 2000, reconnectStrategy: false, ...(tls ? { tls: true as const, servername: host } : {}) },
+    socket: {
+      host,
+      port,
+      connectTimeout: 2000,
+      reconnectStrategy: false,
+      ...(tls ? { tls: true as const, servername: host } : {}),
+    },
     database: db,
     password: password || undefined,
     disableOfflineQueue: true,

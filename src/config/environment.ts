@@ -45,7 +45,9 @@ export class EnvironmentVariables {
   // A host name or address only: no connection string can slip in and override POSTGRES_SSL_MODE.
   @Transform(emptyAsUnset)
   @IsOptional()
-  @Matches(/^[A-Za-z0-9.\-:[\]]+$/, { message: 'POSTGRES_HOST must be a host name or address, not a URL' })
+  @Matches(/^[A-Za-z0-9.\-:[\]]+$/, {
+    message: 'POSTGRES_HOST must be a host name or address, not a URL',
+  })
   POSTGRES_HOST?: string;
 
   @Transform(toInt)

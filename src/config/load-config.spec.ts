@@ -66,10 +66,16 @@ describe('buildConfig', () => {
   });
 
   it('refuses a connection string where a host belongs, so nothing can override POSTGRES_SSL_MODE', () => {
-    expect(() => buildConfig({ POSTGRES_HOST: 'postgres://db.internal/chat?sslmode=disable' })).toThrow(
-      /POSTGRES_HOST must be a host name or address, not a URL/,
-    );
-    expect(buildConfig({ POSTGRES_HOST: 'db-1.internal', POSTGRES_SSL_MODE: 'verify-full', POSTGRES_SSL_CA: '/ca.pem' }).postgres.sslMode).toBe('verify-full');
+    expect(() =>
+      buildConfig({ POSTGRES_HOST: 'postgres://db.internal/chat?sslmode=disable' }),
+    ).toThrow(/POSTGRES_HOST must be a host name or address, not a URL/);
+    expect(
+      buildConfig({
+        POSTGRES_HOST: 'db-1.internal',
+        POSTGRES_SSL_MODE: 'verify-full',
+        POSTGRES_SSL_CA: '/ca.pem',
+      }).postgres.sslMode,
+    ).toBe('verify-full');
   });
 
   it('treats empty values as unset and splits CORS origins', () => {

@@ -4,7 +4,10 @@ import { poolTimeouts, sslOptions } from './data-source-options';
 import type { DatabaseEndpoint } from './embedded-postgres';
 
 /** Creates the endpoint's database when missing; true when it did. */
-export async function createDatabaseIfMissing(config: PostgresConfig, endpoint: DatabaseEndpoint): Promise<boolean> {
+export async function createDatabaseIfMissing(
+  config: PostgresConfig,
+  endpoint: DatabaseEndpoint,
+): Promise<boolean> {
   const client = new Client({
     ...endpoint,
     database: 'postgres',
@@ -13,7 +16,9 @@ export async function createDatabaseIfMissing(config: PostgresConfig, endpoint: 
   });
   await client.connect();
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [endpoint.database]);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      endpoint.database,
+    ]);
     if (rowCount !== 0) return false;
     await client.query(`CREATE DATABASE ${client.escapeIdentifier(endpoint.database)}`);
     return true;

@@ -83,6 +83,25 @@ export function missingParts(schema: SchemaReport): string[] {
   ];
 }
 
+/** Errors that say the database cannot be reached or will not talk to us (boot and CLI messages). */
+export function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : '';
+  return (
+    (typeof code === 'string' &&
+      /^(E[A-Z]+|ERR_TLS_\w+|UNABLE_TO_\w+|SELF_SIGNED_\w+|DEPTH_ZERO_\w+|CERT_\w+|08\w{3}|28\w{3}|3D000|57P0\d)$/.test(
+        code,
+      )) ||
+    /SSL|TLS|certificate|connect|timeout/i.test(message)
+  );
+}
+
+/** Failures that retrying cannot fix: TLS verification, authentication, a missing database. */
+export function isPermanentConnectionFailure(error: unknown): boolean {
+  const description = describeConnectionFailure(error);
+  return /^(TLS|authentication failed|the database does not exist)/.test(description);
+}
+
 /** What went wrong, in words an operator can act on, without echoing hosts or credentials. */
 export function describeConnectionFailure(error: unknown): string {
   const code = (error as { code?: string })?.code;
@@ -103,6 +122,17 @@ export function describeConnectionFailure(error: unknown): string {
       return 'the database does not exist: run npm run db:setup';
     case '42501':
       return 'permission denied: the role lacks a privilege this needs';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return "TLS refused: the server's certificate does not name POSTGRES_HOST";
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'CERT_UNTRUSTED':
+      return "TLS refused: the server's certificate is not signed by the CA in POSTGRES_SSL_CA";
+    case 'CERT_HAS_EXPIRED':
+      return "TLS refused: the server's certificate has expired";
     default:
       if (/timeout/i.test(message))
         return 'no answer from the server within the connection timeout';

@@ -5,6 +5,7 @@ import { ConversationsRepository } from '../conversations/conversations.reposito
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { MessagesRepository } from '../messages/messages.repository';
 import { buildDataSourceOptions } from './data-source-options';
+import { isPermanentConnectionFailure } from './database-health';
 import type { DatabaseEndpoint } from './embedded-postgres';
 
 const REPOSITORIES = [ConversationsRepository, MessagesRepository, IdempotencyRepository];
@@ -24,6 +25,8 @@ export class DatabaseModule {
           ...buildDataSourceOptions(config, endpoint),
           retryAttempts: 5,
           retryDelay: 2000,
+          // A refused certificate or password will not change by waiting: fail the boot at once.
+          toRetry: (error: unknown) => !isPermanentConnectionFailure(error),
         }),
       ],
       providers: REPOSITORIES,

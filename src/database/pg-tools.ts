@@ -2,13 +2,20 @@ import { spawn } from 'node:child_process';
 import type { PostgresConfig } from '../config/app-config';
 import type { DatabaseEndpoint } from './embedded-postgres';
 
-const LIBPQ_SSL_MODES = { disable: 'disable', require: 'require', 'verify-full': 'verify-full' } as const;
+const LIBPQ_SSL_MODES = {
+  disable: 'disable',
+  require: 'require',
+  'verify-full': 'verify-full',
+} as const;
 
 /**
  * The environment that points pg_dump and pg_restore at the configured database, with the same
  * TLS mode as the app. The password travels in PGPASSWORD, never on a command line.
  */
-export function libpqEnvironment(config: PostgresConfig, endpoint: DatabaseEndpoint): NodeJS.ProcessEnv {
+export function libpqEnvironment(
+  config: PostgresConfig,
+  endpoint: DatabaseEndpoint,
+): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     PGHOST: endpoint.host,
@@ -23,7 +30,11 @@ export function libpqEnvironment(config: PostgresConfig, endpoint: DatabaseEndpo
 }
 
 /** Runs a PostgreSQL client tool; resolves with its exit code and what it wrote to stderr. */
-export function runPgTool(binary: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+export function runPgTool(
+  binary: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(binary, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

@@ -77,21 +77,55 @@ export class PostgresCluster {
     ]);
   }
 
+  /** Restarts with other settings (TLS certificates, say). */
+  async restart(configLines: string[]): Promise<void> {
+    await this.stop();
+    this.configLines = configLines;
+    await this.start();
+  }
+
+  /** Runs SQL through psql as the superuser, with psql variables (`-v name=value`). */
+  async psql(database: string, args: string[]): Promise<string> {
+    const { stdout } = await run(
+      'psql',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(this.port),
+        '-U',
+        'postgres',
+        '-d',
+        database,
+        '-X',
+        '-q',
+        ...args,
+      ],
+      { timeout: 30_000 },
+    );
+    return stdout;
+  }
+
   /** Fast shutdown: sessions are cut, as in a crash or a failover. */
   async stop(): Promise<void> {
     await this.exec('pg_ctl', ['-D', join(this.dataDir, 'data'), '-m', 'fast', '-w', 'stop']);
   }
 
-  /** Creates a database and runs the app's migrations in it. */
-  async createMigratedDatabase(name: string): Promise<void> {
+  async createDatabase(name: string): Promise<void> {
     const admin = new Client({ ...this.endpoint, database: 'postgres' });
     await admin.connect();
     await admin.query(`CREATE DATABASE "${name}"`);
     await admin.end();
+  }
+
+  /** Creates a database (unless told it exists) and runs the app's migrations in it as `user`. */
+  async createMigratedDatabase(name: string, user = 'postgres', exists = false): Promise<void> {
+    if (!exists) await this.createDatabase(name);
     const config = buildConfig({
       POSTGRES_HOST: '127.0.0.1',
       POSTGRES_PORT: String(this.port),
       POSTGRES_DB: name,
+      POSTGRES_USER: user,
     });
     const dataSource = new DataSource(buildDataSourceOptions(config.postgres));
     await dataSource.initialize();

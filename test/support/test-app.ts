@@ -9,49 +9,59 @@ import { createTestDatabase, type TestDatabase } from './test-database';
 import { testEnvironment } from './test-environment';
 import { TEST_JWT_SECRET } from './tokens';
 
-export interface TestApp {
+export interface RunningApp {
   app: NestFastifyApplication;
   http: TestAgent;
-  db: TestDatabase;
   config: AppConfig;
   close(): Promise<void>;
 }
 
-/**
- * Boots the real AppModule on a database of its own, against the run's PostgreSQL, with the
- * given environment variables on top of the test defaults.
- */
-export async function startTestApp(
-  overrides: Record<string, string> = {},
-  db?: TestDatabase,
-): Promise<TestApp> {
+export interface TestApp extends RunningApp {
+  db: TestDatabase;
+}
+
+/** Boots the real AppModule in this process with exactly this environment, on top of test defaults. */
+export async function startAppOn(env: Record<string, string>): Promise<RunningApp> {
   const environment = testEnvironment();
-  const database = db ?? (await createTestDatabase());
   const config = buildConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
-    POSTGRES_HOST: environment.postgres.host,
-    POSTGRES_PORT: String(environment.postgres.port),
-    POSTGRES_USER: environment.postgres.user,
-    POSTGRES_PASSWORD: environment.postgres.password,
-    POSTGRES_DB: database.name,
     DB_MIGRATIONS_RUN: 'false',
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     REDIS_KEY_PREFIX: `chatbot-test-${environment.runId}`,
     // Suites send hundreds of requests per user per minute; the limiter has its own tests.
     RATE_LIMIT_PER_MINUTE: '1000000',
-    ...overrides,
+    ...env,
   });
   const app = await createApp(config, endpointOf(config.postgres));
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  return { app, http: request(app.getHttpServer()), config, close: () => app.close() };
+}
+
+/**
+ * Boots the real AppModule on a database of its own (cloned from the migrated template), against
+ * the run's PostgreSQL, with the given environment variables on top of the test defaults.
+ */
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  db?: TestDatabase,
+): Promise<TestApp> {
+  const { postgres } = testEnvironment();
+  const database = db ?? (await createTestDatabase());
+  const running = await startAppOn({
+    POSTGRES_HOST: postgres.host,
+    POSTGRES_PORT: String(postgres.port),
+    POSTGRES_USER: postgres.user,
+    POSTGRES_PASSWORD: postgres.password,
+    POSTGRES_DB: database.name,
+    ...overrides,
+  });
   return {
-    app,
-    http: request(app.getHttpServer()),
+    ...running,
     db: database,
-    config,
     async close(): Promise<void> {
-      await app.close();
+      await running.close();
       if (!db) await database.drop();
     },
   };

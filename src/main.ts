@@ -5,10 +5,7 @@ import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/load-config';
 import { describeConnectionFailure, isConnectionFailure } from './database/database-health';
 import { openDatabaseTarget } from './database/database-target';
-import { ShutdownState } from './health/shutdown-state';
-
-/** Past the drain, closing may take this long before the process gives up waiting. */
-const CLOSE_DEADLINE_MS = 10_000;
+import { CLOSE_DEADLINE_MS, ShutdownState } from './health/shutdown-state';
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');

@@ -1,0 +1,127 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { buildConfig } from '../src/config/load-config';
+import { CLOSE_DEADLINE_MS } from '../src/health/shutdown-state';
+import { startTestApp, type TestApp } from './support/test-app';
+
+const ROOT = join(__dirname, '..');
+const K8S = join(ROOT, 'deploy', 'k8s');
+
+type Manifest = {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: any;
+};
+
+function manifests(): Manifest[] {
+  return readdirSync(K8S)
+    .filter((file) => file.endsWith('.yaml'))
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(K8S, file), 'utf8')).map((document) => {
+        expect([file, document.errors]).toEqual([file, []]);
+        return document.toJS() as Manifest;
+      }),
+    );
+}
+
+describe('deploy/k8s', () => {
+  const all = manifests();
+  const byKind = (kind: string): Manifest[] => all.filter((manifest) => manifest.kind === kind);
+  const [deployment] = byKind('Deployment');
+  const container = deployment.spec.template.spec.containers[0];
+  const configMap = byKind('ConfigMap')[0].data!;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('parses, and holds every object a deployment needs', () => {
+    expect(all.map((manifest) => manifest.kind).sort()).toEqual(
+      [
+        'ConfigMap',
+        'Deployment',
+        'HorizontalPodAutoscaler',
+        'Job',
+        'PodDisruptionBudget',
+        'Secret',
+        'Secret',
+        'Secret',
+        'Service',
+      ].sort(),
+    );
+  });
+
+  it("configures a valid app: the ConfigMap passes the app's own validation in production", () => {
+    const secret = byKind('Secret').find(
+      (manifest) => manifest.metadata.name === 'model-chatbot',
+    ) as unknown as { stringData: Record<string, string> };
+    const config = buildConfig({ ...configMap, ...secret.stringData });
+    expect(config.env).toBe('production');
+    expect(config.postgres.migrationsRun).toBe(false);
+  });
+
+  it('exposes the port the app listens on, and the Service targets it', () => {
+    const { port } = buildConfig({ ...configMap, AUTH_JWT_SECRET: 'x'.repeat(32) });
+    expect(container.ports).toEqual([{ name: 'http', containerPort: port }]);
+    const [service] = byKind('Service');
+    expect(service.spec.ports[0].targetPort).toBe('http');
+    expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(port));
+  });
+
+  it('probes routes the app really serves, on its port: liveness checks nothing, readiness the database', async () => {
+    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+      const { path, port } = container[probe].httpGet;
+      expect([probe, port]).toEqual([probe, 'http']);
+      const response = await t.http.get(path);
+      expect([probe, path, response.status]).toEqual([probe, path, 200]);
+    }
+    expect(container.livenessProbe.httpGet.path).toBe('/health/live');
+    expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
+    expect(deployment.spec.template.metadata.annotations['prometheus.io/path']).toBe('/metrics');
+    expect((await t.http.get('/metrics')).status).toBe(200);
+  });
+
+  it('gives SIGTERM longer than the drain and the close together', () => {
+    const drainMs = Number(configMap.SHUTDOWN_DRAIN_MS);
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+      drainMs + CLOSE_DEADLINE_MS,
+    );
+  });
+
+  it('runs as non-root with resource requests, and migrates once per release as the owner role', () => {
+    expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(container.resources.requests).toEqual({
+      cpu: expect.any(String),
+      memory: expect.any(String),
+    });
+    const [job] = byKind('Job');
+    const migrate = job.spec.template.spec.containers[0];
+    expect(migrate.command).toEqual(['node', 'dist/src/cli/db-setup.js']);
+    expect(
+      migrate.envFrom.map((source: { secretRef?: { name: string } }) => source.secretRef?.name),
+    ).toContain('model-chatbot-migrator');
+    const [hpa] = byKind('HorizontalPodAutoscaler');
+    expect(hpa.spec.scaleTargetRef.name).toBe(deployment.metadata.name);
+    const [pdb] = byKind('PodDisruptionBudget');
+    expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+
+  it('builds in stages, installs production dependencies only, runs as non-root, and checks health', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toContain('npm ci --omit=dev');
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/health\/ready/m);
+    expect(dockerfile).toContain('CMD ["node", "dist/src/main.js"]');
+  });
+});

@@ -49,37 +49,15 @@ export class SearchRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async count(request: SearchRequest): Promise<number> {
-    const where = new Where(request);
-    const [{ count }] = await this.dataSource.query(
-      `SELECT count(*)::int AS count FROM (
-         SELECT 1 FROM messages m WHERE ${where.indexed()} LIMIT ${COUNT_CAP + 1}
-       ) capped`,
-      where.params,
-    );
+    const { sql, params } = countStatement(request);
+    const [{ count }] = await this.dataSource.query(sql, params);
     return count;
   }
 
   /** One page of hits; `matches` is the capped count, which decides the plan. */
   async page(request: SearchRequest, matches: number): Promise<SearchRow[]> {
-    const where = new Where(request);
-    const score = where.score();
-    const order =
-      request.sort === 'recent'
-        ? 'timestamp DESC, seq DESC, id DESC'
-        : 'score DESC, timestamp DESC, seq DESC, id DESC';
-    const columns = `m.id, m.conversation_id, m.seq, m.role, m.agent_used, m.timestamp, m.content, ${score} AS score`;
-    // MATERIALIZED fences each inner query, so the planner cannot trade the chosen path for its own.
-    const candidates =
-      matches <= COUNT_CAP
-        ? `SELECT ${columns} FROM messages m WHERE ${where.indexed()}`
-        : `SELECT ${columns} FROM messages m WHERE ${where.walked()}
-           ORDER BY m.timestamp DESC, m.seq DESC, m.id DESC
-           LIMIT ${request.sort === 'recent' ? request.offset + request.limit : RELEVANCE_WINDOW}`;
-    return this.dataSource.query(
-      `WITH candidates AS MATERIALIZED (${candidates})
-       SELECT * FROM candidates ORDER BY ${order} LIMIT ${request.limit} OFFSET ${request.offset}`,
-      where.params,
-    );
+    const { sql, params } = pageStatement(request, matches);
+    return this.dataSource.query(sql, params);
   }
 
   async titles(
@@ -92,6 +70,39 @@ export class SearchRepository {
       [userId, conversationIds],
     );
   }
+}
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** How many messages match, counting no further than one past the cap. */
+export function countStatement(request: SearchRequest): Statement {
+  const where = new Where(request);
+  const sql = `SELECT count(*)::int AS count FROM (
+      SELECT 1 FROM messages m WHERE ${where.indexed()} LIMIT ${COUNT_CAP + 1}
+    ) capped`;
+  return { sql, params: where.params };
+}
+
+/** The page, through the terms index up to the cap, else by walking the newest messages. */
+export function pageStatement(request: SearchRequest, matches: number): Statement {
+  const where = new Where(request);
+  const score = where.score();
+  const order =
+    request.sort === 'recent' ? 'timestamp DESC, seq DESC, id DESC' : 'score DESC, timestamp DESC, seq DESC, id DESC';
+  const columns = `m.id, m.conversation_id, m.seq, m.role, m.agent_used, m.timestamp, m.content, ${score} AS score`;
+  // MATERIALIZED fences each inner query, so the planner cannot trade the chosen path for its own.
+  const candidates =
+    matches <= COUNT_CAP
+      ? `SELECT ${columns} FROM messages m WHERE ${where.indexed()}`
+      : `SELECT ${columns} FROM messages m WHERE ${where.walked()}
+         ORDER BY m.timestamp DESC, m.seq DESC, m.id DESC
+         LIMIT ${request.sort === 'recent' ? request.offset + request.limit : RELEVANCE_WINDOW}`;
+  const sql = `WITH candidates AS MATERIALIZED (${candidates})
+    SELECT * FROM candidates ORDER BY ${order} LIMIT ${request.limit} OFFSET ${request.offset}`;
+  return { sql, params: where.params };
 }
 
 /** The WHERE clauses of one search, with their parameters: every value is bound, never inlined. */

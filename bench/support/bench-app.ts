@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { BENCH_SERVER } from './bench-database';
+
+export const BENCH_JWT_SECRET = 'benchmark-secret-benchmark-secret-benchmark';
+const ROOT = join(__dirname, '..', '..');
+
+export interface BenchApp {
+  url: string;
+  pid: number;
+  /** Milliseconds from spawn to the first 200 of /health/ready. */
+  bootMs: number;
+  /** Highest resident set size seen while `sampleRss` ran, in bytes. */
+  peakRss(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The production build (dist/, `npm run build` first) in a process of its own, as deployed: one
+ * process, Fastify, real PostgreSQL and (when given) Redis.
+ */
+export async function startBenchApp(database: string, env: Record<string, string> = {}): Promise<BenchApp> {
+  const port = await freePort();
+  const started = performance.now();
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      POSTGRES_HOST: BENCH_SERVER.host,
+      POSTGRES_PORT: String(BENCH_SERVER.port),
+      POSTGRES_USER: BENCH_SERVER.user,
+      POSTGRES_PASSWORD: BENCH_SERVER.password,
+      POSTGRES_DB: database,
+      AUTH_JWT_SECRET: BENCH_JWT_SECRET,
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      SHUTDOWN_DRAIN_MS: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health/ready`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const bootMs = performance.now() - started;
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, readRss(child.pid!));
+  }, 100);
+  return {
+    url,
+    pid: child.pid!,
+    bootMs,
+    peakRss: () => Math.max(peak, readRss(child.pid!)),
+    async stop(): Promise<void> {
+      clearInterval(sampler);
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function readRss(pid: number): number {
+  try {
+    const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function benchToken(userId: number, scope?: string): Promise<string> {
+  return new SignJWT(scope ? { scope } : {})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(String(userId))
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(BENCH_JWT_SECRET));
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

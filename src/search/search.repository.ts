@@ -37,27 +37,60 @@ export interface SearchRow {
 export const COUNT_CAP = 1000;
 /** With more matches than the cap, relevance is ranked over this many of the newest. */
 export const RELEVANCE_WINDOW = 1000;
+/** Users with at most this many messages are searched by reading all of them: faster than the index. */
+export const SMALL_USER_MESSAGES = 5000;
 
 /**
- * Per-user message search. The plan is chosen from a real (capped) count, not from planner
- * estimates: up to the cap, the matches come through the GIN index on (user_id, search_terms)
- * and are ranked in full; above it, the user's newest messages are walked on (user_id, timestamp)
- * with substring checks only, which stops as soon as the page (or the relevance window) is full.
+ * `index`: the GIN index on (user_id, search_terms), for a heavy user's rarer words.
+ * `walk`: the user's messages newest first on (user_id, timestamp), each checked against the
+ * words, stopping as soon as enough are found: for small users, and for words with many matches.
+ */
+export type SearchPath = 'index' | 'walk';
+
+const PLANNER_SETTINGS: Record<SearchPath, string> = {
+  // Only bitmap scans can use the GIN index.
+  index: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off',
+  // Newest first on (user_id, timestamp), stopping early.
+  walk: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off',
+};
+
+/**
+ * Per-user message search. Paths are chosen from real counts (the user's messages, then matches
+ * capped at 1,001), never from planner estimates, which are far off for a heavy user's words.
  */
 @Injectable()
 export class SearchRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async count(request: SearchRequest): Promise<number> {
-    const { sql, params } = countStatement(request);
-    const [{ count }] = await this.dataSource.query(sql, params);
+  /** Messages of the user's active conversations, from the counters (one index read). */
+  async activeMessageCount(userId: number): Promise<number> {
+    const [{ total }] = await this.dataSource.query(
+      `SELECT COALESCE(sum(message_count), 0)::int AS total FROM conversations WHERE user_id = $1 AND is_active = true`,
+      [userId],
+    );
+    return total;
+  }
+
+  async count(request: SearchRequest, path: SearchPath): Promise<number> {
+    const [{ count }] = await this.run<{ count: number }>(path, countStatement(request));
     return count;
   }
 
-  /** One page of hits; `matches` is the capped count, which decides the plan. */
-  async page(request: SearchRequest, matches: number): Promise<SearchRow[]> {
-    const { sql, params } = pageStatement(request, matches);
-    return this.dataSource.query(sql, params);
+  /** One page of hits; `matches` is the capped count. */
+  async page(request: SearchRequest, matches: number, path: SearchPath): Promise<SearchRow[]> {
+    return this.run(path, pageStatement(request, matches, path));
+  }
+
+  /**
+   * Runs a statement on its path, whatever the planner estimates: its guesses for array
+   * containment are the same for a word in every message and for a word in ten, and were seen
+   * to pick a full-table scan for rare words and a read of all the user's rows for common ones.
+   */
+  private run<T>(path: SearchPath, { sql, params }: Statement): Promise<T[]> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(PLANNER_SETTINGS[path]);
+      return manager.query(sql, params);
+    });
   }
 
   async titles(
@@ -81,25 +114,25 @@ export interface Statement {
 export function countStatement(request: SearchRequest): Statement {
   const where = new Where(request);
   const sql = `SELECT count(*)::int AS count FROM (
-      SELECT 1 FROM messages m WHERE ${where.indexed()} LIMIT ${COUNT_CAP + 1}
+      SELECT 1 FROM messages m WHERE ${where.clauses()} LIMIT ${COUNT_CAP + 1}
     ) capped`;
   return { sql, params: where.params };
 }
 
-/** The page, through the terms index up to the cap, else by walking the newest messages. */
-export function pageStatement(request: SearchRequest, matches: number): Statement {
+/** The page: all matches ranked when they are few, else the newest ones walked. */
+export function pageStatement(request: SearchRequest, matches: number, path: SearchPath): Statement {
   const where = new Where(request);
   const score = where.score();
   const order =
     request.sort === 'recent' ? 'timestamp DESC, seq DESC, id DESC' : 'score DESC, timestamp DESC, seq DESC, id DESC';
   const columns = `m.id, m.conversation_id, m.seq, m.role, m.agent_used, m.timestamp, m.content, ${score} AS score`;
-  // MATERIALIZED fences each inner query, so the planner cannot trade the chosen path for its own.
+  const walkLimit = matches <= COUNT_CAP || request.sort === 'relevance' ? RELEVANCE_WINDOW : request.offset + request.limit;
+  // MATERIALIZED fences the inner query: its path stays the one chosen here.
   const candidates =
-    matches <= COUNT_CAP
-      ? `SELECT ${columns} FROM messages m WHERE ${where.indexed()}`
-      : `SELECT ${columns} FROM messages m WHERE ${where.walked()}
-         ORDER BY m.timestamp DESC, m.seq DESC, m.id DESC
-         LIMIT ${request.sort === 'recent' ? request.offset + request.limit : RELEVANCE_WINDOW}`;
+    path === 'index'
+      ? `SELECT ${columns} FROM messages m WHERE ${where.clauses()}`
+      : `SELECT ${columns} FROM messages m WHERE ${where.clauses()}
+         ORDER BY m.timestamp DESC, m.seq DESC, m.id DESC LIMIT ${Math.max(walkLimit, request.offset + request.limit)}`;
   const sql = `WITH candidates AS MATERIALIZED (${candidates})
     SELECT * FROM candidates ORDER BY ${order} LIMIT ${request.limit} OFFSET ${request.offset}`;
   return { sql, params: where.params };
@@ -128,18 +161,16 @@ class Where {
     );
   }
 
-  /** Through the terms index, with a substring check only where the terms cannot decide. */
-  indexed(): string {
+  /**
+   * The terms every match holds (answered by the GIN index, or checked per row on a walk), and a
+   * substring check only for the words the terms cannot decide.
+   */
+  clauses(): string {
     const terms = [...new Set(this.request.words.flatMap((word) => word.terms))];
     const clauses = [...this.common];
     if (terms.length > 0) clauses.push(`m.search_terms @> ${this.bind(terms)}::text[]`);
     for (const word of this.request.words) if (!word.exact) clauses.push(this.matches(word));
     return clauses.join(' AND ');
-  }
-
-  /** Substring checks alone: the walk must not tempt the planner into the terms index. */
-  walked(): string {
-    return [...this.common, ...this.request.words.map((word) => this.matches(word))].join(' AND ');
   }
 
   /** Occurrences of the words, damped by the message's length. */

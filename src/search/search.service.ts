@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { SearchMessagesDto } from './dto/search-messages.dto';
-import { COUNT_CAP, SearchRepository, type SearchFilters } from './search.repository';
+import {
+  COUNT_CAP,
+  SearchRepository,
+  SMALL_USER_MESSAGES,
+  type SearchFilters,
+  type SearchPath,
+} from './search.repository';
 import type { SearchConversation, SearchHit, SearchResponse } from './search.responses';
 import { parseQuery } from './search-terms';
 import { buildSnippet } from './snippet';
@@ -22,8 +28,13 @@ export class SearchService {
       limit: input.limit,
       offset: input.offset,
     };
-    const matches = await this.search.count(request);
-    const rows = matches === 0 ? [] : await this.search.page(request, matches);
+    // Plans from real counts: a small user is read whole; a heavy one counts through the index,
+    // and walks its newest messages when the words match too often for the index to pay.
+    const userMessages = await this.search.activeMessageCount(userId);
+    const countPath: SearchPath = userMessages <= SMALL_USER_MESSAGES ? 'walk' : 'index';
+    const matches = await this.search.count(request, countPath);
+    const pagePath: SearchPath = countPath === 'walk' || matches > COUNT_CAP ? 'walk' : 'index';
+    const rows = matches === 0 ? [] : await this.search.page(request, matches, pagePath);
     const titles = await this.search.titles(userId, [
       ...new Set(rows.map((row) => row.conversation_id)),
     ]);

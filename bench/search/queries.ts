@@ -1,7 +1,8 @@
 import { SeededRandom } from '../support/random';
 import type { Vocabulary } from './corpus';
 
-export type QueryClass = '1 syllable' | '2 syllables' | '3+ syllables' | 'English word' | 'two words';
+export type QueryClass =
+  '1 syllable' | '2 syllables' | '3+ syllables' | 'English word' | 'two words';
 export interface BenchQuery {
   text: string;
   class: QueryClass;
@@ -15,13 +16,29 @@ export function buildQueries(vocabulary: Vocabulary): BenchQuery[] {
   const random = new SeededRandom(7);
   const { korean, english } = vocabulary;
   const syllablesByRank: string[] = [];
-  for (const word of korean) for (const syllable of word) if (!syllablesByRank.includes(syllable)) syllablesByRank.push(syllable);
+  for (const word of korean)
+    for (const syllable of word)
+      if (!syllablesByRank.includes(syllable)) syllablesByRank.push(syllable);
   const twoSyllables = korean.filter((word) => word.length === 2);
   const longer = korean.filter((word) => word.length >= 3);
-  const take = (words: string[], from: number, klass: QueryClass, frequency: 'common' | 'rare'): BenchQuery[] =>
+  const take = (
+    words: string[],
+    from: number,
+    klass: QueryClass,
+    frequency: 'common' | 'rare',
+  ): BenchQuery[] =>
     words.slice(from, from + PER_GROUP).map((text) => ({ text, class: klass, frequency }));
-  const pairs = (count: number, first: string[], second: string[], frequency: 'common' | 'rare'): BenchQuery[] =>
-    Array.from({ length: count }, () => ({ text: `${random.pick(first)} ${random.pick(second)}`, class: 'two words' as const, frequency }));
+  const pairs = (
+    count: number,
+    first: string[],
+    second: string[],
+    frequency: 'common' | 'rare',
+  ): BenchQuery[] =>
+    Array.from({ length: count }, () => ({
+      text: `${random.pick(first)} ${random.pick(second)}`,
+      class: 'two words' as const,
+      frequency,
+    }));
   return [
     ...take(syllablesByRank, 0, '1 syllable', 'common'),
     ...take(syllablesByRank, Math.max(0, syllablesByRank.length - PER_GROUP), '1 syllable', 'rare'),

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../src/common/free-port';
+
+export { freePort };
 import { SignJWT } from 'jose';
 import { BENCH_SERVER } from './bench-database';
 
@@ -21,7 +23,10 @@ export interface BenchApp {
  * The production build (dist/, `npm run build` first) in a process of its own, as deployed: one
  * process, Fastify, real PostgreSQL and (when given) Redis.
  */
-export async function startBenchApp(database: string, env: Record<string, string> = {}): Promise<BenchApp> {
+export async function startBenchApp(
+  database: string,
+  env: Record<string, string> = {},
+): Promise<BenchApp> {
   const port = await freePort();
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
@@ -88,15 +93,4 @@ export function benchToken(userId: number, scope?: string): Promise<string> {
     .setSubject(String(userId))
     .setExpirationTime('2h')
     .sign(new TextEncoder().encode(BENCH_JWT_SECRET));
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

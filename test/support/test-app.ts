@@ -25,7 +25,8 @@ export async function startAppOn(env: Record<string, string>): Promise<RunningAp
   const environment = testEnvironment();
   const config = buildConfig({
     NODE_ENV: 'test',
-    LOG_LEVEL: 'error',
+    // CI runs the suite at info level and scans the whole log for leaks (.ci/run).
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     DB_MIGRATIONS_RUN: 'false',
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     REDIS_KEY_PREFIX: `chatbot-test-${environment.runId}`,

@@ -182,7 +182,7 @@ async function loadFixture(pageSizes: number[], listSizes: number[]) {
   for (const [index, size] of listSizes.entries()) {
     const userId = 100 + index;
     await dataSource.query(
-      `INSERT INTO conversations (id, user_id, title, updated_at) SELECT 'conv_list_' || $1 || '_' || s, $1, 'c' || s, now() - s * interval '1 second' FROM generate_series(1, $2::int) s`,
+      `INSERT INTO conversations (id, user_id, title, updated_at) SELECT 'conv_list_' || $1::int || '_' || s, $1::int, 'c' || s, now() - s * interval '1 second' FROM generate_series(1, $2::int) s`,
       [userId, size],
     );
     growthLists.push({ size, userId });

@@ -335,6 +335,12 @@ async function benchGrowth(fixture: Awaited<ReturnType<typeof loadFixture>>, sec
     const auth = { Authorization: `Bearer ${await benchToken(USER)}` };
     const pages = [];
     for (const { size, id } of fixture.growthPages) {
+      await runLoad({
+        url: `${app.url}/api/v1/conversations/${id}/messages?limit=50&before_seq=2147483647`,
+        connections: 10,
+        seconds: 1,
+        headers: auth,
+      });
       const result = await runLoad({
         url: `${app.url}/api/v1/conversations/${id}/messages?limit=50&before_seq=2147483647`,
         connections: 10,
@@ -345,6 +351,13 @@ async function benchGrowth(fixture: Awaited<ReturnType<typeof loadFixture>>, sec
     }
     const lists = [];
     for (const { size, userId } of fixture.growthLists) {
+      const token = await benchToken(userId);
+      await runLoad({
+        url: `${app.url}/api/v1/conversations?limit=20&offset=0`,
+        connections: 10,
+        seconds: 1,
+        headers: { Authorization: `Bearer ${token}` },
+      });
       const result = await runLoad({
         url: `${app.url}/api/v1/conversations?limit=20&offset=0`,
         connections: 10,

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { errors, jwtVerify, type JWTPayload } from 'jose';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { AuthenticatedUser } from './authenticated-user';
 
 export const HMAC_ALGORITHMS = ['HS256'];
 const MAX_USER_ID = 2_147_483_647; // the seed's user_id is INTEGER
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 export class InvalidTokenError extends Error {}
 
@@ -23,6 +24,7 @@ interface VerificationKey {
 export class TokenVerifier {
   private readonly logger = new Logger(TokenVerifier.name);
   private readonly verificationKey: VerificationKey;
+  private readonly verified = new Map<string, { user: AuthenticatedUser; expiresAt: number }>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     if (config.auth.usingDevelopmentKey) {
@@ -32,6 +34,27 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<AuthenticatedUser> {
+    const known = this.verified.get(token);
+    if (known && known.expiresAt > Date.now()) return known.user;
+    const { user, expiresAt } = await this.verifySignature(token);
+    this.remember(token, user, expiresAt);
+    return user;
+  }
+
+  /**
+   * Remembers a verified token until it expires: the same bytes verify the same way, and the
+   * signature check (WebCrypto HMAC) was the largest cost of a cached read.
+   */
+  private remember(token: string, user: AuthenticatedUser, expiresAt: number): void {
+    if (this.verified.size >= VERIFIED_TOKENS_KEPT) {
+      this.verified.delete(this.verified.keys().next().value as string);
+    }
+    this.verified.set(token, { user, expiresAt });
+  }
+
+  private async verifySignature(
+    token: string,
+  ): Promise<{ user: AuthenticatedUser; expiresAt: number }> {
     const { key, algorithms } = this.verificationKey;
     let payload: JWTPayload;
     try {
@@ -44,7 +67,10 @@ export class TokenVerifier {
     } catch (error) {
       throw new InvalidTokenError(describeJoseError(error));
     }
-    return { id: parseUserId(payload.sub), scopes: parseScopes(payload.scope) };
+    return {
+      user: { id: parseUserId(payload.sub), scopes: parseScopes(payload.scope) },
+      expiresAt: (payload.exp as number) * 1000,
+    };
   }
 }
 
@@ -54,7 +80,11 @@ function loadVerificationKey(auth: AppConfig['auth']): VerificationKey {
     const key = createPublicKey(auth.publicKey.replace(/\\n/g, '\n'));
     return { key, algorithms: [key.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256'] };
   }
-  return { key: new TextEncoder().encode(auth.secret), algorithms: HMAC_ALGORITHMS };
+  // A KeyObject made once: from raw bytes jose would import the key again on every verification.
+  return {
+    key: createSecretKey(Buffer.from(auth.secret ?? '', 'utf8')),
+    algorithms: HMAC_ALGORITHMS,
+  };
 }
 
 function parseUserId(sub: unknown): number {

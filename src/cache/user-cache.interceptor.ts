@@ -41,12 +41,19 @@ export class UserCacheInterceptor implements NestInterceptor {
       void reply.header('X-Cache', 'MISS');
       return next.handle();
     }
+    // Answers are cached as the JSON text sent, so a hit is written out without parsing or
+    // serializing anything.
     const lookup = await this.cache.lookup<unknown>(request.user.id, read);
     if (lookup.hit) {
       void reply.header('X-Cache', 'HIT');
+      // An entry written by an older release during a rolling deploy may still be an object.
+      if (typeof lookup.value === 'string')
+        void reply.header('Content-Type', 'application/json; charset=utf-8');
       return of(lookup.value);
     }
     void reply.header('X-Cache', 'MISS');
-    return next.handle().pipe(mergeMap((body) => from(lookup.fill(body).then(() => body))));
+    return next
+      .handle()
+      .pipe(mergeMap((body) => from(lookup.fill(JSON.stringify(body)).then(() => body))));
   }
 }

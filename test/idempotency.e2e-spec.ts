@@ -1,4 +1,5 @@
 import { ApiClient } from './support/api-client';
+import { storedMessages } from './support/stored';
 import { startTestApp, type TestApp } from './support/test-app';
 
 const ALICE = 401;
@@ -18,12 +19,7 @@ describe('Idempotency-Key', () => {
   });
 
   const countMessages = async (conversationId: string): Promise<number> =>
-    (
-      await t.db.client.query(
-        'SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1',
-        [conversationId],
-      )
-    ).rows[0].n;
+    (await storedMessages(t.db, conversationId)).rows;
 
   it('replays the first answer of an append and writes nothing the second time', async () => {
     const conversation = await api.createConversation(ALICE);

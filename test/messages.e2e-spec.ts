@@ -1,4 +1,5 @@
 import { ApiClient } from './support/api-client';
+import { storedMessages } from './support/stored';
 import { startTestApp, type TestApp } from './support/test-app';
 
 const ALICE = 201;
@@ -125,16 +126,7 @@ describe('messages API', () => {
         });
       expect(response.status).toBe(400);
       expect(JSON.stringify(response.body.message)).toContain('messages.1.role');
-      const { rows } = await t.db.client.query(
-        'SELECT message_count FROM conversations WHERE id = $1',
-        [conversation.id],
-      );
-      expect(rows[0].message_count).toBe(0);
-      const count = await t.db.client.query(
-        'SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1',
-        [conversation.id],
-      );
-      expect(count.rows[0].n).toBe(0);
+      expect(await storedMessages(t.db, conversation.id)).toEqual({ messageCount: 0, rows: 0 });
     });
 
     it('rolls the whole exchange back when the database refuses part of it', async () => {
@@ -155,16 +147,8 @@ describe('messages API', () => {
         });
       expect(response.status).toBe(409);
       expect(JSON.stringify(response.body)).not.toMatch(/idx_|constraint|INSERT|messages/i);
-      const { rows } = await t.db.client.query(
-        'SELECT message_count FROM conversations WHERE id = $1',
-        [conversation.id],
-      );
-      expect(rows[0].message_count).toBe(0);
-      const count = await t.db.client.query(
-        `SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND id <> 'msg_squatter'`,
-        [conversation.id],
-      );
-      expect(count.rows[0].n).toBe(0);
+      // Only the squatter remains: neither message of the exchange, and the counter untouched.
+      expect(await storedMessages(t.db, conversation.id)).toEqual({ messageCount: 0, rows: 1 });
     });
 
     it('gives 100 parallel appends seq 1..100 with no gap and message_count 100', async () => {

@@ -2,7 +2,15 @@ import { createServer } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
-import { COUNT_CAP, countStatement, pageStatement } from '../../src/search/search.repository';
+import {
+  COUNT_CAP,
+  countStatement,
+  pageStatement,
+  PLANNER_SETTINGS,
+  smallUserStatement,
+  type SearchPath,
+  type Statement,
+} from '../../src/search/search.repository';
 import { parseQuery, searchTerms } from '../../src/search/search-terms';
 import { benchToken, freePort, startBenchApp } from '../support/bench-app';
 import { BENCH_SERVER, migratedDataSource, recreateDatabase } from '../support/bench-database';
@@ -286,37 +294,12 @@ async function benchSearch(
       baseline: await runPgLoad(
         probe,
         async (pool) => {
-          // The service's statements in its order: the user's size, the capped count, the page.
-          await pool.query(
-            `SELECT COALESCE(sum(message_count), 0)::int AS total FROM conversations WHERE user_id = $1 AND is_active = true`,
-            [HEAVY_USER],
-          );
-          const count = countStatement(request);
-          const counter = await pool.connect();
-          let matches: number;
-          try {
-            await counter.query('BEGIN');
-            await counter.query('SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off');
-            [{ count: matches }] = (await counter.query(count.sql, count.params)).rows;
-            await counter.query('COMMIT');
-          } finally {
-            counter.release();
-          }
+          // The service's statements in its order and on its paths: size, capped count, page.
+          const { sql, params } = smallUserStatement(HEAVY_USER);
+          await pool.query(sql, params);
+          const [{ count: matches }] = await onPath(pool, 'index', countStatement(request));
           const path = matches > COUNT_CAP ? 'walk' : 'index';
-          const page = pageStatement(request, matches, path);
-          const client = await pool.connect();
-          try {
-            await client.query('BEGIN');
-            await client.query(
-              path === 'walk'
-                ? 'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off'
-                : 'SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off',
-            );
-            await client.query(page.sql, page.params);
-            await client.query('COMMIT');
-          } finally {
-            client.release();
-          }
+          await onPath(pool, path, pageStatement(request, matches, path));
         },
         { seconds },
       ),
@@ -326,6 +309,20 @@ async function benchSearch(
   } finally {
     await app.stop();
     await probe.end();
+  }
+}
+
+/** A statement under the planner settings the service uses for its path. */
+async function onPath(pool: Pool, path: SearchPath, { sql, params }: Statement): Promise<any[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(PLANNER_SETTINGS[path]);
+    const { rows } = await client.query(sql, params);
+    await client.query('COMMIT');
+    return rows;
+  } finally {
+    client.release();
   }
 }
 

@@ -3,6 +3,7 @@ import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { randomBytes } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import type { AppConfig } from '../config/app-config';
+import { withTimeout } from '../common/with-timeout';
 import { APP_CONFIG } from '../config/config.module';
 import { METRICS } from '../metrics/metric-names';
 import { cacheKeys, INITIAL_VERSION } from './cache-keys';
@@ -89,20 +90,13 @@ export class SessionCache implements OnModuleDestroy {
   private async guarded<T>(operation: 'get' | 'set', call: () => Promise<T>): Promise<Outcome<T>> {
     if (!this.breaker.allows()) return FAILED;
     if (!this.store.isReady()) return this.failed(operation);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<typeof FAILED>((resolve) => {
-      timer = setTimeout(() => resolve(FAILED), CACHE_OPERATION_TIMEOUT_MS);
-    });
     try {
-      const outcome = await Promise.race([call(), timeout]);
-      if (outcome === FAILED) return this.failed(operation);
+      const outcome = await withTimeout(call(), CACHE_OPERATION_TIMEOUT_MS);
       this.breaker.succeeded();
       if (this.pendingInvalidations.size > 0) void this.replayInvalidations();
       return outcome;
     } catch {
       return this.failed(operation);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

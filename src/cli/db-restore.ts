@@ -1,10 +1,12 @@
 import { access } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import type { PostgresConfig } from '../config/app-config';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { createDatabaseIfMissing } from '../database/create-database';
 import { endpointOf, sslOptions } from '../database/data-source-options';
 import { describeConnectionFailure } from '../database/database-health';
+import type { DatabaseEndpoint } from '../database/embedded-postgres';
 import { libpqEnvironment, runPgTool } from '../database/pg-tools';
 
 const USAGE =
@@ -80,10 +82,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-async function countTables(
-  config: Parameters<typeof sslOptions>[0],
-  endpoint: ReturnType<typeof endpointOf>,
-): Promise<number> {
+async function countTables(config: PostgresConfig, endpoint: DatabaseEndpoint): Promise<number> {
   const client = new Client({
     ...endpoint,
     ssl: sslOptions(config),

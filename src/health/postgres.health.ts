@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { databaseHealthCheck, missingParts } from '../database/database-health';
 import { poolOf } from '../metrics/pool-of';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '../common/with-timeout';
 
 const PROBE_TIMEOUT_MS = 2000;
 const DOWN = 'PostgreSQL is not answering';

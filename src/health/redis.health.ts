@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { CacheStore } from '../cache/cache-store';
 import { CACHE_STORE } from '../cache/session-cache.service';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '../common/with-timeout';
 
 const PROBE_TIMEOUT_MS = 500;
 

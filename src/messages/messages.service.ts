@@ -1,8 +1,14 @@
-import { BadRequestException, ForbiddenException, Injectable } from '@nestjs/common';
+import { ForbiddenException, Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import { AGENT_WRITE_SCOPE, type AuthenticatedUser } from '../auth/authenticated-user';
-import { decodeCursor, encodeCursor } from '../common/pagination';
+import {
+  assertAtMostOne,
+  decodeCursor,
+  encodeCursor,
+  pageOf,
+  toPageRequest,
+} from '../common/pagination';
 import { toConversationResponse } from '../conversations/conversation.mapper';
 import { ConversationsService } from '../conversations/conversations.service';
 import { IdempotencyService, type IdempotentResult } from '../idempotency/idempotency.service';
@@ -44,7 +50,7 @@ export class MessagesService {
       conversation_id: conversationId,
       messages: page.map(toMessageResponse),
       total_count: total,
-      page: window.kind === 'offset' ? Math.floor(window.offset / window.limit) + 1 : null,
+      page: window.kind === 'offset' ? pageOf(window.offset, window.limit) : null,
       page_size: window.limit,
       has_next: hasNext,
       next_cursor: next ? encodeCursor(next) : null,
@@ -101,22 +107,16 @@ function assertMayWrite(user: AuthenticatedUser, inputs: CreateMessageDto[]): vo
 }
 
 function toWindow(query: ListMessagesQueryDto): MessageWindow {
-  const given = (['page', 'offset', 'cursor', 'before_seq', 'after_seq'] as const).filter(
-    (key) => query[key] !== undefined,
-  );
-  if (given.length > 1) {
-    throw new BadRequestException(`${given.join(' and ')} cannot be combined: send one of them`);
-  }
+  assertAtMostOne(query, ['page', 'offset', 'cursor', 'before_seq', 'after_seq']);
   const limit = query.limit;
   if (query.after_seq !== undefined) return { kind: 'after', limit, afterSeq: query.after_seq };
   if (query.before_seq !== undefined) return { kind: 'before', limit, beforeSeq: query.before_seq };
-  if (query.cursor !== undefined) {
-    const { d, s } = decodeCursor(query.cursor, parseMessageCursor);
-    return d === 'after'
-      ? { kind: 'after', limit, afterSeq: s }
-      : { kind: 'before', limit, beforeSeq: s };
-  }
-  return { kind: 'offset', limit, offset: query.offset ?? ((query.page ?? 1) - 1) * limit };
+  const request = toPageRequest(query, limit);
+  if (request.kind === 'offset') return request;
+  const { d, s } = decodeCursor(request.cursor, parseMessageCursor);
+  return d === 'after'
+    ? { kind: 'after', limit, afterSeq: s }
+    : { kind: 'before', limit, beforeSeq: s };
 }
 
 /** Where the next page starts: further in the direction this page was read. */

@@ -2,6 +2,7 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type { Counter } from 'prom-client';
 import { CACHE_OPERATION_TIMEOUT_MS, type CacheStore } from '../cache/cache-store';
+import { withTimeout } from '../common/with-timeout';
 
 /**
  * Fixed-window request counters in Redis, shared by every replica: one INCR (with the window's
@@ -39,21 +40,14 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private async count(key: string, ttlMs: number): Promise<{ hits: number; ttlMs: number } | null> {
     const client = this.store.redis;
     if (!client || !this.store.isReady()) return null;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), CACHE_OPERATION_TIMEOUT_MS);
-    });
     try {
-      const replies = await Promise.race([
+      const replies = await withTimeout(
         client.multi().incr(key).pExpire(key, ttlMs, 'NX').pTTL(key).exec(),
-        timeout,
-      ]);
-      if (!replies) return null;
+        CACHE_OPERATION_TIMEOUT_MS,
+      );
       return { hits: Number(replies[0]), ttlMs: Number(replies[2]) };
     } catch {
       return null;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -50,7 +50,7 @@ export const SMALL_USER_MESSAGES = 5000;
  */
 export type SearchPath = 'index' | 'walk';
 
-const PLANNER_SETTINGS: Record<SearchPath, string> = {
+export const PLANNER_SETTINGS: Record<SearchPath, string> = {
   // Only bitmap scans can use the GIN index.
   index: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off',
   // Newest first on (user_id, timestamp), stopping early.
@@ -67,10 +67,8 @@ export class SearchRepository {
 
   /** Whether the user has at most SMALL_USER_MESSAGES messages: an index-only count that stops there. */
   async isSmallUser(userId: number): Promise<boolean> {
-    const [{ total }] = await this.dataSource.query(
-      `SELECT count(*)::int AS total FROM (SELECT 1 FROM messages WHERE user_id = $1 LIMIT ${SMALL_USER_MESSAGES + 1}) s`,
-      [userId],
-    );
+    const { sql, params } = smallUserStatement(userId);
+    const [{ total }] = await this.dataSource.query(sql, params);
     return total <= SMALL_USER_MESSAGES;
   }
 
@@ -111,6 +109,14 @@ export class SearchRepository {
 export interface Statement {
   sql: string;
   params: unknown[];
+}
+
+/** The user's messages, counted no further than one past SMALL_USER_MESSAGES. */
+export function smallUserStatement(userId: number): Statement {
+  return {
+    sql: `SELECT count(*)::int AS total FROM (SELECT 1 FROM messages WHERE user_id = $1 LIMIT ${SMALL_USER_MESSAGES + 1}) s`,
+    params: [userId],
+  };
 }
 
 /** How many messages match, counting no further than one past the cap. */

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -8,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { buildConfig } from '../../src/config/load-config';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import type { DatabaseEndpoint } from '../../src/database/embedded-postgres';
+import { redisAnswers } from './redis-server';
 import { publishTestEnvironment, type TestEnvironment } from './test-environment';
 
 const SERVER = {
@@ -47,7 +47,7 @@ export default async function globalSetup(): Promise<void> {
   }
   const template = `chatbot_test_${runId}_template`;
   await createMigratedTemplate(postgres, template);
-  const redisUp = await isRedisUp();
+  const redisUp = await redisAnswers(REDIS.host, REDIS.port);
   if (!redisUp && IN_CI)
     throw new Error(`CI=true but Redis is not reachable at ${REDIS.host}:${REDIS.port}`);
   const environment: TestEnvironment = {
@@ -109,18 +109,4 @@ async function createMigratedTemplate(server: typeof SERVER, template: string): 
   await dataSource.initialize();
   await dataSource.runMigrations();
   await dataSource.destroy();
-}
-
-function isRedisUp(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection(REDIS);
-    const done = (up: boolean): void => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
 }

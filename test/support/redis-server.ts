@@ -26,7 +26,7 @@ export class TestRedisServer {
       },
     );
     const deadline = Date.now() + 5_000;
-    while (!(await this.answers())) {
+    while (!(await redisAnswers('127.0.0.1', this.port))) {
       if (Date.now() > deadline) throw new Error(`redis-server did not start on ${this.port}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -41,16 +41,19 @@ export class TestRedisServer {
     child.kill('SIGKILL');
     await exited;
   }
+}
 
-  private answers(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port: this.port });
-      socket.once('error', () => resolve(false));
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (data) => {
-        socket.destroy();
-        resolve(data.toString().startsWith('+PONG'));
-      });
-    });
-  }
+/** Whether a Redis answers PING at this address within a second. */
+export function redisAnswers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (up: boolean): void => {
+      socket.destroy();
+      resolve(up);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
 }

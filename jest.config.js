@@ -1,5 +1,5 @@
 // ts-jest for our TypeScript; @swc/jest for the ESM-only packages of the NestJS 12 ecosystem,
-// which Jest on Node 20 cannot load untransformed (see shared stack notes).
+// which Jest cannot load untransformed (see shared stack notes).
 const ESM_PACKAGES = [
   '@nestjs', 'keyv', '@keyv', 'cache-manager', '@cacheable', 'cacheable', 'hookified', 'qified',
   'file-type', 'load-esm', 'uid', 'strtok3', 'token-types', 'peek-readable', '@tokenizer',

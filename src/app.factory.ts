@@ -19,7 +19,7 @@ export async function createApp(
   config: AppConfig,
   database: DatabaseEndpoint,
 ): Promise<NestFastifyApplication> {
-  const logger = createRootLogger(config.logLevel);
+  const logger = createRootLogger(config.logLevel, config.logFormat);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     genReqId: requestId,

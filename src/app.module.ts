@@ -8,7 +8,6 @@ import { ConversationsModule } from './conversations/conversations.module';
 import { DatabaseModule } from './database/database.module';
 import type { DatabaseEndpoint } from './database/embedded-postgres';
 import { HealthModule } from './health/health.module';
-import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SearchModule } from './search/search.module';
 
@@ -25,7 +24,6 @@ export class AppModule {
         CacheModule.forRoot(config.redis),
         HealthModule,
         ConversationsModule,
-        MessagesModule,
         SearchModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/load-config';
-import { describeConnectionFailure, isConnectionFailure } from './database/database-health';
+import { describeConnectionFailure, isConnectionFailure } from './database/database-errors';
 import { openDatabaseTarget } from './database/database-target';
 import { CLOSE_DEADLINE_MS, ShutdownState } from './health/shutdown-state';
 
@@ -17,17 +17,19 @@ async function bootstrap(): Promise<void> {
   // SIGTERM: readiness fails at once (liveness stays 200) while the load balancer stops routing
   // here; requests keep being served for the drain period; then the server closes (in-flight
   // requests finish, idle keep-alive sockets are dropped), the pools and the cache close, exit 0.
+  // In development no load balancer routes traffic here: a developer's Ctrl-C stops at once.
+  const drainMs = config.env === 'development' ? 0 : config.shutdownDrainMs;
   const shutDown = async (signal: string): Promise<void> => {
     if (closing) return;
     closing = true;
     const started = Date.now();
     app.get(ShutdownState).startDraining();
-    logger.log(`${signal} received: readiness failing, draining for ${config.shutdownDrainMs} ms`);
+    logger.log(`${signal} received: readiness failing, draining for ${drainMs} ms`);
     setTimeout(() => {
       logger.error('shutdown exceeded its deadline: exiting');
       process.exit(1);
-    }, config.shutdownDrainMs + CLOSE_DEADLINE_MS).unref();
-    await sleep(config.shutdownDrainMs);
+    }, drainMs + CLOSE_DEADLINE_MS).unref();
+    await sleep(drainMs);
     await app.close();
     await database.stop();
     logger.log(`shut down in ${Date.now() - started} ms`);

@@ -44,7 +44,7 @@ describe('health routes', () => {
       latency_ms: expect.any(Number),
       pool: { total: expect.any(Number), idle: expect.any(Number), waiting: 0, max: 30 },
       tables: { conversations: true, messages: true, idempotency_keys: true },
-      extensions: { pg_trgm: true },
+      extensions: { btree_gin: true },
     });
     expect(Object.values(database.indexes)).toEqual(expect.arrayContaining([true]));
     expect(Object.values(database.indexes).every(Boolean)).toBe(true);

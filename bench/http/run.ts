@@ -3,15 +3,13 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import {
-  COUNT_CAP,
   countStatement,
   pageStatement,
-  PLANNER_SETTINGS,
   smallUserStatement,
-  type SearchPath,
   type Statement,
 } from '../../src/search/search.repository';
-import { parseQuery, searchTerms } from '../../src/search/search-terms';
+import { planSearch, type SearchStep } from '../../src/search/search-plan';
+import { parseQuery, searchTerms } from '../../src/conversations/messages/search-terms';
 import { benchToken, freePort, startBenchApp } from '../support/bench-app';
 import { BENCH_SERVER, migratedDataSource, recreateDatabase } from '../support/bench-database';
 import { runLoad, type LoadResult } from '../support/load';
@@ -295,11 +293,13 @@ async function benchSearch(
         probe,
         async (pool) => {
           // The service's statements in its order and on its paths: size, capped count, page.
-          const { sql, params } = smallUserStatement(HEAVY_USER);
-          await pool.query(sql, params);
-          const [{ count: matches }] = await onPath(pool, 'index', countStatement(request));
-          const path = matches > COUNT_CAP ? 'walk' : 'index';
-          await onPath(pool, path, pageStatement(request, matches, path));
+          const plan = planSearch(request);
+          const { sql, params } = smallUserStatement(HEAVY_USER, plan);
+          const [{ total }] = (await pool.query(sql, params)).rows;
+          const countStep = plan.count(total < plan.smallUserLimit);
+          const [{ count: matches }] = await onPath(pool, countStep, countStatement(request, plan));
+          const pageStep = plan.page(countStep, matches);
+          if (pageStep) await onPath(pool, pageStep, pageStatement(request, pageStep));
         },
         { seconds },
       ),
@@ -313,11 +313,11 @@ async function benchSearch(
 }
 
 /** A statement under the planner settings the service uses for its path. */
-async function onPath(pool: Pool, path: SearchPath, { sql, params }: Statement): Promise<any[]> {
+async function onPath(pool: Pool, step: SearchStep, { sql, params }: Statement): Promise<any[]> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(PLANNER_SETTINGS[path]);
+    await client.query(step.plannerSettings);
     const { rows } = await client.query(sql, params);
     await client.query('COMMIT');
     return rows;

@@ -1,4 +1,4 @@
-import { searchTerms } from '../../src/search/search-terms';
+import { searchTerms } from '../../src/conversations/messages/search-terms';
 import { migratedDataSource, recreateDatabase } from '../support/bench-database';
 import { SeededRandom } from '../support/random';
 import { buildVocabulary, MessageWriter } from './corpus';

@@ -1,9 +1,10 @@
+import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../../src/database/data-source-options';
-import { SearchRepository } from '../../src/search/search.repository';
+import { AppModule } from '../../src/app.module';
+import { buildDataSourceOptions, endpointOf } from '../../src/database/data-source-options';
 import { SearchService } from '../../src/search/search.service';
-import { parseQuery, searchTerms } from '../../src/search/search-terms';
+import { parseQuery, searchTerms } from '../../src/conversations/messages/search-terms';
 import { SearchMessagesDto } from '../../src/search/dto/search-messages.dto';
 import { benchConfig } from '../support/bench-database';
 import { benchToken, startBenchApp } from '../support/bench-app';
@@ -39,13 +40,15 @@ async function main(): Promise<void> {
     : await generateSearchData(Number(values.messages), log);
   log(`data: ${JSON.stringify(data)}`);
 
-  const dataSource = new DataSource({
-    ...buildDataSourceOptions(benchConfig(SEARCH_BENCH_DATABASE).postgres),
-    migrationsRun: false,
-  });
-  await dataSource.initialize();
+  // The service as the app wires it (its module, transactions and planner settings), without HTTP.
+  const config = benchConfig(SEARCH_BENCH_DATABASE);
+  const context = await NestFactory.createApplicationContext(
+    AppModule.forRoot(config, endpointOf(config.postgres)),
+    { logger: false },
+  );
+  const dataSource = context.get(DataSource);
   await dataSource.query('SET max_parallel_workers_per_gather = 0');
-  const service = new SearchService(new SearchRepository(dataSource));
+  const service = context.get(SearchService);
   const queries = buildQueries(buildVocabulary(new SeededRandom(20261127)));
   const users = [
     { label: 'heavy', id: HEAVY_USER },
@@ -90,7 +93,7 @@ async function main(): Promise<void> {
         );
     }
   }
-  await dataSource.destroy();
+  await context.close();
 
   console.log(
     `\nSearch benchmark, ${new Date().toISOString()}: ${data.messages.toLocaleString()} messages, ${data.conversations.toLocaleString()} conversations, heavy user ${HEAVY_USER}, typical user ${data.typicalUser} (${data.typicalUserMessages} messages)`,

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { INT32_MAX } from '../common/limits';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { AuthenticatedUser } from './authenticated-user';
 
 export const HMAC_ALGORITHMS = ['HS256'];
-const MAX_USER_ID = 2_147_483_647; // the seed's user_id is INTEGER
 const VERIFIED_TOKENS_KEPT = 10_000;
 
 export class InvalidTokenError extends Error {}
@@ -89,7 +89,7 @@ function loadVerificationKey(auth: AppConfig['auth']): VerificationKey {
 
 function parseUserId(sub: unknown): number {
   const text = typeof sub === 'number' ? String(sub) : sub;
-  if (typeof text !== 'string' || !/^[1-9]\d{0,9}$/.test(text) || Number(text) > MAX_USER_ID) {
+  if (typeof text !== 'string' || !/^[1-9]\d{0,9}$/.test(text) || Number(text) > INT32_MAX) {
     throw new InvalidTokenError('token subject is not a user id');
   }
   return Number(text);

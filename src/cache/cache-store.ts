@@ -1,14 +1,13 @@
-import KeyvRedis, { createClient, type RedisClientType } from '@keyv/redis';
+import KeyvRedis, { type RedisClientType } from '@keyv/redis';
 import { Logger } from '@nestjs/common';
 import { createCache, type Cache } from 'cache-manager';
 import { createKeyv as createMemoryKeyv } from 'cacheable';
 import { Keyv } from 'keyv';
 import type { RedisConfig } from '../config/app-config';
+import { createRedisClient, REDIS_CONNECT_TIMEOUT_MS } from '../redis/redis-client';
 
 /** Bounds every Redis call: a dead or slow Redis costs a request this much at most. */
 export const CACHE_OPERATION_TIMEOUT_MS = 150;
-const CONNECT_TIMEOUT_MS = 1000;
-const MAX_RECONNECT_DELAY_MS = 2000;
 const MEMORY_ENTRIES = 10_000;
 
 export interface CacheStore {
@@ -43,22 +42,10 @@ export async function openCacheStore(
       close: async () => undefined,
     };
   }
-  const client = createClient({
-    socket: {
-      host: redis.host,
-      port: redis.port,
-      // rediss: the certificate is checked against the system CAs and the host name.
-      ...(redis.tls ? { tls: true as const, servername: redis.host } : {}),
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
-    },
-    database: redis.db,
-    password: redis.password || undefined,
-    disableOfflineQueue: true,
-  }) as RedisClientType;
+  const client = createRedisClient(redis, { reconnect: true });
   reportConnectionChanges(client, logger);
   // Boot does not wait for Redis: the app serves from PostgreSQL until it connects.
-  await Promise.race([client.connect().catch(() => undefined), delay(CONNECT_TIMEOUT_MS)]);
+  await Promise.race([client.connect().catch(() => undefined), delay(REDIS_CONNECT_TIMEOUT_MS)]);
   const store = new KeyvRedis(client, {
     throwOnConnectError: false,
     throwOnErrors: false,

@@ -5,7 +5,7 @@ import type { PostgresConfig } from '../config/app-config';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { createDatabaseIfMissing } from '../database/create-database';
 import { endpointOf, sslOptions } from '../database/data-source-options';
-import { describeConnectionFailure } from '../database/database-health';
+import { describeConnectionFailure } from '../database/database-errors';
 import type { DatabaseEndpoint } from '../database/embedded-postgres';
 import { libpqEnvironment, runPgTool } from '../database/pg-tools';
 

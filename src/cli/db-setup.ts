@@ -1,25 +1,18 @@
-import { createClient } from '@keyv/redis';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { createDatabaseIfMissing } from '../database/create-database';
 import { buildDataSourceOptions } from '../database/data-source-options';
-import {
-  databaseHealthCheck,
-  describeConnectionFailure,
-  missingParts,
-} from '../database/database-health';
+import { describeConnectionFailure } from '../database/database-errors';
+import { databaseHealthCheck, missingParts } from '../database/database-health';
 import { openDatabaseTarget, type DatabaseTarget } from '../database/database-target';
 import type { DatabaseEndpoint } from '../database/embedded-postgres';
+import { createRedisClient } from '../redis/redis-client';
 
 const USAGE = `usage: npm run db:setup [-- --test | --info]
   (none)  create the database if missing, run pending migrations, verify the schema
   --test  only test the connections to PostgreSQL and Redis
   --info  print the configuration in use, without secrets`;
-
-const HANGUL_HINT =
-  'pg_trgm does not see Hangul as word characters in this database (its LC_CTYPE is not UTF-8). ' +
-  "Create the database with a UTF-8 locale, e.g. CREATE DATABASE conversations LOCALE 'C.UTF-8' TEMPLATE template0.";
 
 async function main(argv: string[]): Promise<number> {
   const mode = argv[0];
@@ -123,7 +116,6 @@ async function setUp(config: AppConfig, target: DatabaseTarget): Promise<number>
       console.error(`schema incomplete after migrating: missing ${missing.join(', ')}`);
       return 1;
     }
-    if (!health.schema?.hangulTrigrams) console.warn(`warning: ${HANGUL_HINT}`);
     console.log(`database ${target.endpoint.database} is ready (${health.server_version})`);
     return 0;
   } catch (error) {
@@ -135,20 +127,7 @@ async function setUp(config: AppConfig, target: DatabaseTarget): Promise<number>
 }
 
 async function pingRedis(config: AppConfig): Promise<string | null> {
-  const { host, port, db, password } = config.redis!;
-  const { tls } = config.redis!;
-  const client = createClient({
-    socket: {
-      host,
-      port,
-      connectTimeout: 2000,
-      reconnectStrategy: false,
-      ...(tls ? { tls: true as const, servername: host } : {}),
-    },
-    database: db,
-    password: password || undefined,
-    disableOfflineQueue: true,
-  });
+  const client = createRedisClient(config.redis!, { reconnect: false });
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -1,3 +1,6 @@
+/** The largest PostgreSQL INTEGER: user ids and seq numbers are INTEGER columns. */
+export const INT32_MAX = 2_147_483_647;
+
 /** The limits of the REST contract (`api.md`), in JavaScript string lengths unless said. */
 export const LIMITS = {
   contentLength: 32_000,

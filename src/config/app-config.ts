@@ -41,6 +41,8 @@ export interface AppConfig {
   env: 'development' | 'production' | 'test';
   port: number;
   logLevel: LogLevel;
+  /** Readable lines for a developer's terminal; JSON lines everywhere else. */
+  logFormat: 'json' | 'pretty';
   postgres: PostgresConfig;
   /** Unset: the cache lives in process memory. */
   redis?: RedisConfig;

@@ -66,6 +66,7 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
     env: vars.NODE_ENV as AppConfig['env'],
     port: vars.PORT,
     logLevel: vars.LOG_LEVEL ?? (vars.NODE_ENV === 'development' ? 'debug' : 'info'),
+    logFormat: vars.NODE_ENV === 'development' && process.stdout.isTTY ? 'pretty' : 'json',
     postgres: {
       host: vars.POSTGRES_HOST,
       port: vars.POSTGRES_PORT,

@@ -1,4 +1,4 @@
-import type { MessageResponse } from '../messages/message.responses';
+import type { MessageResponse } from './messages/message.responses';
 import type { ConversationResponse } from './conversation.responses';
 import type { ExportFormat } from './dto/export-query.dto';
 

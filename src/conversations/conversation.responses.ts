@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { MessageResponse } from '../messages/message.responses';
+import { MessageResponse } from './messages/message.responses';
 
 export class ConversationSummaryResponse {
   @ApiProperty({ example: 'conv_019a1b2c3d4e5f60718293a4b5c6d7e8' }) id!: string;
@@ -60,4 +60,10 @@ export class ConversationStatsResponse {
     string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_message_at!:
     string | null;
+}
+
+export class AppendedMessagesResponse {
+  @ApiProperty() conversation_id!: string;
+  @ApiProperty({ type: [MessageResponse] }) messages!: MessageResponse[];
+  @ApiProperty({ type: ConversationResponse }) conversation!: ConversationResponse;
 }

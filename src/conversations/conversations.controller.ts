@@ -9,15 +9,12 @@ import {
   Post,
   Put,
   Query,
-  Req,
-  Res,
   StreamableFile,
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
-  ApiHeader,
   ApiOkResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -25,7 +22,6 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
@@ -36,8 +32,7 @@ import { CachedRead, InvalidatesCache } from '../cache/cached-read.decorator';
 import { UserCacheInterceptor } from '../cache/user-cache.interceptor';
 import { ApiErrors } from '../common/api-errors';
 import { LIMITS } from '../common/limits';
-import { IdempotencyKey } from '../idempotency/idempotency-key.decorator';
-import { markReplayed } from '../idempotency/replayed-header';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { ConversationIdPipe } from './conversation-id.pipe';
 import {
   ConversationListResponse,
@@ -62,28 +57,16 @@ export class ConversationsController {
   constructor(private readonly conversations: ConversationsService) {}
 
   @Post()
+  @Idempotent()
   @InvalidatesCache()
   @ApiOperation({ summary: 'Create a conversation, optionally with its first message' })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: '1..255 visible ASCII characters; kept 24 hours',
-  })
   @ApiCreatedResponse({ type: CreatedConversationResponse })
   @ApiErrors(400, 403, 409, 413, 422)
-  async create(
+  create(
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: CreateConversationDto,
-    @IdempotencyKey() key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedConversationResponse> {
-    const result = await this.conversations.create(user, body, {
-      key,
-      path: request.url,
-      body: request.body,
-    });
-    return markReplayed(reply, result);
+    return this.conversations.create(user, body);
   }
 
   @Get()

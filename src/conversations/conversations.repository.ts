@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { queryRows } from '../database/query-rows';
+import type { Transactions } from '../database/transactions';
 import { Conversation } from './conversation.entity';
 
 /** Where a keyset page starts: strictly after this conversation in "newest first" order. */
@@ -20,6 +20,12 @@ export interface ConversationChanges {
   metadata?: Record<string, unknown>;
 }
 
+export interface ConversationTitle {
+  id: string;
+  title: string;
+  updated_at: Date;
+}
+
 export interface SequenceClaim {
   conversation: Conversation;
   /** The seq of the first of the claimed messages; they follow without a gap. */
@@ -31,19 +37,22 @@ const UPDATED_AT_MICROS = `(extract(epoch FROM c.updated_at) * 1000000)::bigint:
 const SUMMARY_COLUMNS = `c.id, c.user_id, c.title, c.created_at, c.updated_at, c.message_count,
   c.last_agent_used, c.is_active, ${UPDATED_AT_MICROS} AS position_micros`;
 
-/** Every query on `conversations`. Each one is scoped to the owner: there is no unscoped read. */
+/**
+ * Every query on `conversations`, in the caller's transaction when there is one. Each one is
+ * scoped to the owner: there is no unscoped read.
+ */
 @Injectable()
 export class ConversationsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
 
   findActive(userId: number, id: string): Promise<Conversation | null> {
-    return this.dataSource.getRepository(Conversation).findOneBy({ id, userId, isActive: true });
+    return this.transactions.tx.findOneBy(Conversation, { id, userId, isActive: true });
   }
 
-  /** Inserts in the caller's transaction; times come from the database clock, like every other. */
-  async insert(manager: EntityManager, conversation: NewConversation): Promise<Conversation> {
+  /** Times come from the database clock, like every other. */
+  async insert(conversation: NewConversation): Promise<Conversation> {
     const [row] = await queryRows(
-      manager,
+      this.transactions.tx,
       `INSERT INTO conversations (id, user_id, title, message_count, metadata)
        VALUES ($1, $2, $3, $4, $5::jsonb)
        RETURNING *`,
@@ -69,7 +78,7 @@ export class ConversationsRepository {
       params.push(page.after.updatedAtMicros, page.after.id);
       keyset = `AND (c.updated_at, c.id) < ('epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5)`;
     }
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
+    const rows: Record<string, unknown>[] = await this.transactions.tx.query(
       `SELECT ${SUMMARY_COLUMNS} FROM conversations c
        WHERE c.user_id = $1 AND c.is_active = true ${keyset}
        ORDER BY c.updated_at DESC, c.id DESC LIMIT $2 OFFSET $3`,
@@ -81,8 +90,16 @@ export class ConversationsRepository {
     }));
   }
 
+  /** Titles and update times of some of the user's conversations, whatever their state. */
+  titles(userId: number, ids: string[]): Promise<ConversationTitle[]> {
+    return this.transactions.tx.query(
+      `SELECT id, title, updated_at FROM conversations WHERE user_id = $1 AND id = ANY($2::varchar[])`,
+      [userId, ids],
+    );
+  }
+
   async countActive(userId: number): Promise<number> {
-    const [{ count }] = await this.dataSource.query(
+    const [{ count }] = await this.transactions.tx.query(
       `SELECT count(*)::int AS count FROM conversations WHERE user_id = $1 AND is_active = true`,
       [userId],
     );
@@ -95,7 +112,7 @@ export class ConversationsRepository {
     changes: ConversationChanges,
   ): Promise<Conversation | null> {
     const rows = await queryRows(
-      this.dataSource.manager,
+      this.transactions.tx,
       `UPDATE conversations
        SET title = COALESCE($3, title), metadata = COALESCE($4::jsonb, metadata), updated_at = now()
        WHERE id = $1 AND user_id = $2 AND is_active = true
@@ -113,7 +130,7 @@ export class ConversationsRepository {
   /** Soft delete. False when the user owns no such conversation, active or not. */
   async deactivate(userId: number, id: string): Promise<boolean> {
     const rows = await queryRows(
-      this.dataSource.manager,
+      this.transactions.tx,
       `UPDATE conversations
        SET is_active = false, updated_at = CASE WHEN is_active THEN now() ELSE updated_at END
        WHERE id = $1 AND user_id = $2
@@ -124,20 +141,19 @@ export class ConversationsRepository {
   }
 
   /**
-   * Reserves `count` consecutive seq numbers on an active conversation and moves its counters, in
-   * the caller's transaction. The row lock this UPDATE takes serializes concurrent appends, so seq
+   * Reserves `count` consecutive seq numbers on an active conversation and moves its counters; the
+   * caller's transaction must also insert the messages. The row lock this UPDATE takes serializes concurrent appends, so seq
    * has no gap and no duplicate; `message_count` is the highest seq because messages are never
    * deleted one by one. Null when the user owns no such active conversation.
    */
   async claimSequence(
-    manager: EntityManager,
     userId: number,
     id: string,
     count: number,
     lastAgentUsed: string | null,
   ): Promise<SequenceClaim | null> {
     const rows = await queryRows(
-      manager,
+      this.transactions.tx,
       `UPDATE conversations
        SET message_count = COALESCE(message_count, 0) + $3,
            updated_at = now(),

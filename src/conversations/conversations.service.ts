@@ -1,18 +1,17 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Transactional } from '@nestjs-cls/transactional';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
-import type { EntityManager } from 'typeorm';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { newId } from '../common/ids';
 import { LIMITS } from '../common/limits';
 import { decodeCursor, encodeCursor, pageNumber, toPageRequest } from '../common/pagination';
-import { IdempotencyService, type IdempotentResult } from '../idempotency/idempotency.service';
 import { countAppended } from '../metrics/count-messages';
 import { METRICS } from '../metrics/metric-names';
-import { toMessageResponse } from '../messages/message.mapper';
-import type { MessageResponse } from '../messages/message.responses';
-import { MessagesRepository } from '../messages/messages.repository';
-import { buildMessages } from '../messages/new-messages';
+import { toMessageResponse } from './messages/message.mapper';
+import type { MessageResponse } from './messages/message.responses';
+import { MessagesRepository } from './messages/messages.repository';
+import { buildMessages } from './messages/new-messages';
 import { toConversationResponse, toConversationSummary } from './conversation.mapper';
 import type {
   ConversationListResponse,
@@ -24,6 +23,7 @@ import type {
 import {
   ConversationsRepository,
   type ConversationPosition,
+  type ConversationTitle,
   type SequenceClaim,
 } from './conversations.repository';
 import { renderExport, type ExportDocument } from './conversation-export';
@@ -43,43 +43,35 @@ export class ConversationsService {
   constructor(
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
-    private readonly idempotency: IdempotencyService,
     @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
   ) {}
 
+  /** The conversation and, when sent, its first message (seq 1), in one transaction. */
+  @Transactional()
   async create(
     user: AuthenticatedUser,
     input: CreateConversationDto,
-    request: { key?: string; path: string; body: unknown },
-  ): Promise<IdempotentResult<CreatedConversationResponse>> {
-    const result = await this.idempotency.run(
-      { userId: user.id, method: 'POST', ...request },
-      async (manager) => {
-        const conversation = await this.conversations.insert(manager, {
-          id: newId('conv'),
-          userId: user.id,
-          title: input.title ?? deriveTitle(input.initial_message),
-          messageCount: input.initial_message === undefined ? 0 : 1,
-          metadata: input.metadata ?? {},
-        });
-        const messages =
-          input.initial_message === undefined
-            ? []
-            : buildMessages([{ role: 'user', content: input.initial_message }], {
-                conversationId: conversation.id,
-                userId: user.id,
-                firstSeq: 1,
-                timestamp: conversation.createdAt,
-              });
-        if (messages.length > 0) await this.messages.insert(manager, messages);
-        return {
-          ...toConversationResponse(conversation),
-          messages: messages.map(toMessageResponse),
-        };
-      },
-    );
-    if (!result.replayed) countAppended(this.appended, result.body.messages);
-    return result;
+  ): Promise<CreatedConversationResponse> {
+    const conversation = await this.conversations.insert({
+      id: newId('conv'),
+      userId: user.id,
+      title: input.title ?? deriveTitle(input.initial_message),
+      messageCount: input.initial_message === undefined ? 0 : 1,
+      metadata: input.metadata ?? {},
+    });
+    const messages =
+      input.initial_message === undefined
+        ? []
+        : buildMessages([{ role: 'user', content: input.initial_message }], {
+            conversationId: conversation.id,
+            userId: user.id,
+            firstSeq: 1,
+            timestamp: conversation.createdAt,
+          });
+    if (messages.length > 0) await this.messages.insert(messages);
+    const stored = messages.map(toMessageResponse);
+    countAppended(this.appended, stored);
+    return { ...toConversationResponse(conversation), messages: stored };
   }
 
   async list(userId: number, query: ListConversationsQueryDto): Promise<ConversationListResponse> {
@@ -115,6 +107,11 @@ export class ConversationsService {
     return conversation;
   }
 
+  /** Titles of the user's conversations among `ids`, for features that list their messages. */
+  titles(userId: number, ids: string[]): Promise<ConversationTitle[]> {
+    return ids.length === 0 ? Promise.resolve([]) : this.conversations.titles(userId, ids);
+  }
+
   async getWithRecentMessages(userId: number, id: string): Promise<ConversationWithRecentMessages> {
     const conversation = await this.requireActive(userId, id);
     const recent = await this.messages.recent(id, LIMITS.recentMessages);
@@ -144,13 +141,12 @@ export class ConversationsService {
 
   /** For appends: reserves seq numbers inside the caller's transaction, or 404. */
   async claimSequence(
-    manager: EntityManager,
     userId: number,
     id: string,
     count: number,
     lastAgentUsed: string | null,
   ): Promise<SequenceClaim> {
-    const claim = await this.conversations.claimSequence(manager, userId, id, count, lastAgentUsed);
+    const claim = await this.conversations.claimSequence(userId, id, count, lastAgentUsed);
     if (!claim) throw conversationNotFound();
     return claim;
   }

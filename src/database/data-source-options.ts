@@ -3,7 +3,7 @@ import type { DataSourceOptions } from 'typeorm';
 import type { PostgresConfig } from '../config/app-config';
 import { Conversation } from '../conversations/conversation.entity';
 import { IdempotencyRecord } from '../idempotency/idempotency-record.entity';
-import { Message } from '../messages/message.entity';
+import { Message } from '../conversations/messages/message.entity';
 import type { DatabaseEndpoint } from './embedded-postgres';
 import { MIGRATIONS } from './migrations';
 

@@ -1,20 +1,18 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
 import type { PostgresConfig } from '../config/app-config';
-import { ConversationsRepository } from '../conversations/conversations.repository';
-import { IdempotencyRepository } from '../idempotency/idempotency.repository';
-import { MessagesRepository } from '../messages/messages.repository';
 import { buildDataSourceOptions } from './data-source-options';
-import { isPermanentConnectionFailure } from './database-health';
+import { isPermanentConnectionFailure } from './database-errors';
 import type { DatabaseEndpoint } from './embedded-postgres';
 
-const REPOSITORIES = [ConversationsRepository, MessagesRepository, IdempotencyRepository];
-
 /**
- * The TypeORM connection and every repository (Immich's layout: services of any feature inject
- * the repositories they need; repositories hold every query).
+ * The TypeORM connection, and transactions that follow the request's async context so that a
+ * write's repositories and the idempotency record share one transaction. Repositories belong to
+ * their features' modules.
  */
-@Global()
 @Module({})
 export class DatabaseModule {
   static forRoot(config: PostgresConfig, endpoint: DatabaseEndpoint): DynamicModule {
@@ -28,9 +26,15 @@ export class DatabaseModule {
           // A refused certificate or password will not change by waiting: fail the boot at once.
           toRetry: (error: unknown) => !isPermanentConnectionFailure(error),
         }),
+        ClsModule.forRoot({
+          global: true,
+          plugins: [
+            new ClsPluginTransactional({
+              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+            }),
+          ],
+        }),
       ],
-      providers: REPOSITORIES,
-      exports: REPOSITORIES,
     };
   }
 }

@@ -3,7 +3,7 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { databaseHealthCheck, missingParts } from '../database/database-health';
-import { poolOf } from '../metrics/pool-of';
+import { poolOf } from '../database/pool-of';
 import { withTimeout } from '../common/with-timeout';
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -50,7 +50,6 @@ export class PostgresHealthIndicator {
       tables: report.schema.tables,
       indexes: report.schema.indexes,
       extensions: report.schema.extensions,
-      hangul_trigrams: report.schema.hangulTrigrams,
     };
     const missing = missingParts(report.schema);
     return missing.length === 0

@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyRepository } from './idempotency.repository';
 import { IdempotencyService } from './idempotency.service';
 
 @Module({
-  providers: [IdempotencyService],
-  exports: [IdempotencyService],
+  providers: [IdempotencyRepository, IdempotencyService, IdempotencyInterceptor],
+  // Nest builds a route's interceptor in the route's module: it needs the service there too.
+  exports: [IdempotencyInterceptor, IdempotencyService],
 })
 export class IdempotencyModule {}

@@ -1,66 +1,59 @@
 import { ConflictException, Injectable, UnprocessableEntityException } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { createHash } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
-import { IdempotencyRepository } from './idempotency.repository';
+import type { Transactions } from '../database/transactions';
+import { IdempotencyRepository, KeyInUseError } from './idempotency.repository';
 
 export interface IdempotentRequest {
   userId: number;
-  /** The `Idempotency-Key` header, when the caller sent one. */
-  key?: string;
+  /** The `Idempotency-Key` header. */
+  key: string;
   method: string;
   path: string;
   body: unknown;
+  /** The status the route answers on success, stored with the answer for replays. */
+  statusCode: number;
 }
 
-export interface IdempotentResult<T> {
-  body: T;
+export interface IdempotentResult {
+  body: unknown;
+  statusCode: number;
   replayed: boolean;
 }
 
-const CREATED = 201;
-
 /**
- * Runs a write in a transaction; with an `Idempotency-Key`, the key and the answer are stored in
- * that same transaction, a retry gets the first answer back and writes nothing, a different
- * request under the same key gets 422, and a retry racing the first gets 409.
+ * Runs a keyed write in one transaction with its idempotency record: a retry gets the first answer
+ * back and writes nothing, a different request under the same key gets 422, and a retry racing the
+ * first gets 409.
  */
 @Injectable()
 export class IdempotencyService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectTransactionHost() private readonly transactions: Transactions,
     private readonly records: IdempotencyRepository,
   ) {}
 
-  run<T extends object>(
-    request: IdempotentRequest,
-    write: (manager: EntityManager) => Promise<T>,
-  ): Promise<IdempotentResult<T>> {
-    return this.dataSource.transaction(async (manager) => {
-      const { key, userId } = request;
-      if (key === undefined) return { body: await write(manager), replayed: false };
-      if (!(await this.records.tryLock(manager, userId, key))) {
-        throw new ConflictException('a request with this Idempotency-Key is still in progress');
-      }
+  run(request: IdempotentRequest, write: () => Promise<unknown>): Promise<IdempotentResult> {
+    return this.transactions.withTransaction(async () => {
+      const { userId, key, statusCode } = request;
       const fingerprint = fingerprintOf(request);
-      const previous = await this.records.findLive(manager, userId, key);
+      const previous = await this.records.claim(userId, key, fingerprint).catch((error) => {
+        if (error instanceof KeyInUseError) {
+          throw new ConflictException('a request with this Idempotency-Key is still in progress');
+        }
+        throw error;
+      });
       if (previous) {
         if (previous.requestFingerprint !== fingerprint) {
           throw new UnprocessableEntityException(
             'Idempotency-Key was already used for a different request',
           );
         }
-        return { body: previous.responseBody as T, replayed: true };
+        return { body: previous.responseBody, statusCode: previous.statusCode, replayed: true };
       }
-      const body = await write(manager);
-      await this.records.insert(manager, {
-        userId,
-        key,
-        requestFingerprint: fingerprint,
-        statusCode: CREATED,
-        responseBody: body,
-      });
-      return { body, replayed: false };
+      const body = await write();
+      await this.records.complete(userId, key, { statusCode, responseBody: body as object });
+      return { body, statusCode, replayed: false };
     });
   }
 }

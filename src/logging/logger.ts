@@ -2,17 +2,19 @@ import type { LoggerService } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import type { LogLevel } from '../config/app-config';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
- * The process's one JSON logger (pino), shared by Fastify's request log and Nest's own lines.
- * Request lines carry method, URL and status only: no header, no body. The paths below are
- * redacted anyway, in case a future line adds headers.
+ * The process's one logger (pino), shared by Fastify's request log and Nest's own lines: JSON
+ * lines, or for a developer's terminal the same lines made readable by pino-pretty. Request lines
+ * carry method, URL and status only: no header, no body. The paths below are redacted anyway, in
+ * case a future line adds headers.
  */
-export function createRootLogger(level: LogLevel): Logger {
-  return pino({
+export function createRootLogger(level: LogLevel, format: 'json' | 'pretty' = 'json'): Logger {
+  const options = {
     level,
     base: { service: 'model-chatbot-nestjs' },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -25,7 +27,11 @@ export function createRootLogger(level: LogLevel): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  // Synchronous on purpose: a line written just before a crash must reach the terminal.
+  return format === 'pretty'
+    ? pino(options, pretty({ colorize: true, sync: true, ignore: 'pid,hostname,service' }))
+    : pino(options);
 }
 
 /** The caller's `X-Request-Id` when it is a sane one, else a new UUID. */

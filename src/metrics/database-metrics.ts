@@ -4,7 +4,7 @@ import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Histogram } from 'prom-client';
 import { DataSource, type AfterQueryEvent, type EntitySubscriberInterface } from 'typeorm';
 import { METRICS } from './metric-names';
-import { poolOf } from './pool-of';
+import { poolOf } from '../database/pool-of';
 
 /** Wires the seed's database metrics to the real pool and to every query TypeORM runs. */
 @Injectable()

@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import { DatabaseMetrics } from './database-metrics';
 import { HttpMetrics } from './http-metrics';
 import { METRICS } from './metric-names';
-import { poolOf } from './pool-of';
+import { poolOf } from '../database/pool-of';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import type { MessageRole } from '../messages/message.entity';
-import type { QueryWord } from './search-terms';
+import { InjectTransactionHost } from '@nestjs-cls/transactional';
+import type { MessageRole } from '../conversations/messages/message.entity';
+import type { QueryWord } from '../conversations/messages/search-terms';
+import { liveConversationOf } from '../conversations/conversation-scopes';
+import type { Transactions } from '../database/transactions';
+import type { PageStep, SearchPlan, SearchStep } from './search-plan';
 
 export interface SearchFilters {
   agentUsed?: string;
@@ -33,76 +35,32 @@ export interface SearchRow {
   score: number;
 }
 
-/** Counting stops here: beyond it the total is reported as a lower bound. */
-export const COUNT_CAP = 1000;
-/**
- * With more matches than the cap, relevance is ranked over this many of the newest: the walk that
- * finds them costs in proportion (measured: about 70 ms for 1,000 on a 100k-message user).
- */
-export const RELEVANCE_WINDOW = 200;
-/** Users with at most this many messages are searched by reading all of them: faster than the index. */
-export const SMALL_USER_MESSAGES = 5000;
-
-/**
- * `index`: the GIN index on (user_id, search_terms), for a heavy user's rarer words.
- * `walk`: the user's messages newest first on (user_id, timestamp), each checked against the
- * words, stopping as soon as enough are found: for small users, and for words with many matches.
- */
-export type SearchPath = 'index' | 'walk';
-
-export const PLANNER_SETTINGS: Record<SearchPath, string> = {
-  // Only bitmap scans can use the GIN index.
-  index: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off',
-  // Newest first on (user_id, timestamp), stopping early.
-  walk: 'SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off',
-};
-
-/**
- * Per-user message search. Paths are chosen from real counts (the user's messages, then matches
- * capped at 1,001), never from planner estimates, which are far off for a heavy user's words.
- */
+/** Per-user message search: runs the statements of a plan (`search-plan.ts`), each on its path. */
 @Injectable()
 export class SearchRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
 
-  /** Whether the user has at most SMALL_USER_MESSAGES messages: an index-only count that stops there. */
-  async isSmallUser(userId: number): Promise<boolean> {
-    const { sql, params } = smallUserStatement(userId);
-    const [{ total }] = await this.dataSource.query(sql, params);
-    return total <= SMALL_USER_MESSAGES;
+  /** Whether the user has fewer messages than the plan's small-user limit: an index-only count. */
+  async isSmallUser(userId: number, plan: SearchPlan): Promise<boolean> {
+    const { sql, params } = smallUserStatement(userId, plan);
+    const [{ total }] = await this.transactions.tx.query(sql, params);
+    return total < plan.smallUserLimit;
   }
 
-  async count(request: SearchRequest, path: SearchPath): Promise<number> {
-    const [{ count }] = await this.run<{ count: number }>(path, countStatement(request));
+  async count(request: SearchRequest, plan: SearchPlan, step: SearchStep): Promise<number> {
+    const [{ count }] = await this.run<{ count: number }>(step, countStatement(request, plan));
     return count;
   }
 
-  /** One page of hits; `matches` is the capped count. */
-  async page(request: SearchRequest, matches: number, path: SearchPath): Promise<SearchRow[]> {
-    return this.run(path, pageStatement(request, matches, path));
+  async page(request: SearchRequest, step: PageStep): Promise<SearchRow[]> {
+    return this.run(step, pageStatement(request, step));
   }
 
-  /**
-   * Runs a statement on its path, whatever the planner estimates: its guesses for array
-   * containment are the same for a word in every message and for a word in ten, and were seen
-   * to pick a full-table scan for rare words and a read of all the user's rows for common ones.
-   */
-  private run<T>(path: SearchPath, { sql, params }: Statement): Promise<T[]> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(PLANNER_SETTINGS[path]);
-      return manager.query(sql, params);
+  private run<T>(step: SearchStep, { sql, params }: Statement): Promise<T[]> {
+    return this.transactions.withTransaction(async () => {
+      await this.transactions.tx.query(step.plannerSettings);
+      return this.transactions.tx.query(sql, params);
     });
-  }
-
-  async titles(
-    userId: number,
-    conversationIds: string[],
-  ): Promise<Array<{ id: string; title: string; updated_at: Date }>> {
-    if (conversationIds.length === 0) return [];
-    return this.dataSource.query(
-      `SELECT id, title, updated_at FROM conversations WHERE user_id = $1 AND id = ANY($2::varchar[])`,
-      [userId, conversationIds],
-    );
   }
 }
 
@@ -111,29 +69,25 @@ export interface Statement {
   params: unknown[];
 }
 
-/** The user's messages, counted no further than one past SMALL_USER_MESSAGES. */
-export function smallUserStatement(userId: number): Statement {
+/** The user's messages, counted no further than the plan's small-user limit. */
+export function smallUserStatement(userId: number, plan: SearchPlan): Statement {
   return {
-    sql: `SELECT count(*)::int AS total FROM (SELECT 1 FROM messages WHERE user_id = $1 LIMIT ${SMALL_USER_MESSAGES + 1}) s`,
+    sql: `SELECT count(*)::int AS total FROM (SELECT 1 FROM messages WHERE user_id = $1 LIMIT ${plan.smallUserLimit}) s`,
     params: [userId],
   };
 }
 
-/** How many messages match, counting no further than one past the cap. */
-export function countStatement(request: SearchRequest): Statement {
+/** How many messages match, counting no further than the plan's count limit. */
+export function countStatement(request: SearchRequest, plan: SearchPlan): Statement {
   const where = new Where(request);
   const sql = `SELECT count(*)::int AS count FROM (
-      SELECT 1 FROM messages m WHERE ${where.clauses()} LIMIT ${COUNT_CAP + 1}
+      SELECT 1 FROM messages m WHERE ${where.clauses()} LIMIT ${plan.countLimit}
     ) capped`;
   return { sql, params: where.params };
 }
 
 /** The page: all matches ranked when they are few, else the newest ones walked. */
-export function pageStatement(
-  request: SearchRequest,
-  matches: number,
-  path: SearchPath,
-): Statement {
+export function pageStatement(request: SearchRequest, step: PageStep): Statement {
   const where = new Where(request);
   const score = where.score();
   const order =
@@ -141,15 +95,12 @@ export function pageStatement(
       ? 'timestamp DESC, seq DESC, id DESC'
       : 'score DESC, timestamp DESC, seq DESC, id DESC';
   const columns = `m.id, m.conversation_id, m.seq, m.role, m.agent_used, m.timestamp, m.content, ${score} AS score`;
-  // Few matches: all of them (at most the cap). Many: the newest, as many as the window or page needs.
-  const walkLimit =
-    matches <= COUNT_CAP ? COUNT_CAP : request.sort === 'relevance' ? RELEVANCE_WINDOW : 0;
   // MATERIALIZED fences the inner query: its path stays the one chosen here.
   const candidates =
-    path === 'index'
+    step.candidateLimit === null
       ? `SELECT ${columns} FROM messages m WHERE ${where.clauses()}`
       : `SELECT ${columns} FROM messages m WHERE ${where.clauses()}
-         ORDER BY m.timestamp DESC, m.seq DESC LIMIT ${Math.max(walkLimit, request.offset + request.limit)}`;
+         ORDER BY m.timestamp DESC, m.seq DESC LIMIT ${step.candidateLimit}`;
   const sql = `WITH candidates AS MATERIALIZED (${candidates})
     SELECT * FROM candidates ORDER BY ${order} LIMIT ${request.limit} OFFSET ${request.offset}`;
   return { sql, params: where.params };
@@ -173,9 +124,7 @@ class Where {
     if (filters.from !== undefined) this.common.push(`m.timestamp >= ${this.bind(filters.from)}`);
     if (filters.until !== undefined) this.common.push(`m.timestamp < ${this.bind(filters.until)}`);
     // Deleted conversations are gone from search too.
-    this.common.push(
-      `EXISTS (SELECT 1 FROM conversations c WHERE c.id = m.conversation_id AND c.is_active = true)`,
-    );
+    this.common.push(liveConversationOf('m.conversation_id'));
   }
 
   /**

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { MESSAGE_ROLES, type MessageRole } from '../messages/message.entity';
+import { MESSAGE_ROLES, type MessageRole } from '../conversations/messages/message.entity';
 
 export class Highlight {
   @ApiProperty({ description: 'Start offset in `snippet` (JavaScript string index), inclusive' })

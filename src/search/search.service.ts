@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import type { ConversationTitle } from '../conversations/conversations.repository';
+import { ConversationsService } from '../conversations/conversations.service';
+import { parseQuery } from '../conversations/messages/search-terms';
 import type { SearchMessagesDto } from './dto/search-messages.dto';
-import {
-  COUNT_CAP,
-  SearchRepository,
-  type SearchFilters,
-  type SearchPath,
-} from './search.repository';
+import { planSearch } from './search-plan';
+import { SearchRepository, type SearchFilters, type SearchRequest } from './search.repository';
 import type { SearchConversation, SearchHit, SearchResponse } from './search.responses';
-import { parseQuery } from './search-terms';
 import { buildSnippet } from './snippet';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
@@ -15,11 +13,14 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 @Injectable()
 export class SearchService {
-  constructor(private readonly search: SearchRepository) {}
+  constructor(
+    private readonly search: SearchRepository,
+    private readonly conversations: ConversationsService,
+  ) {}
 
   async searchMessages(userId: number, input: SearchMessagesDto): Promise<SearchResponse> {
     const words = parseQuery(input.query);
-    const request = {
+    const request: SearchRequest = {
       userId,
       words,
       filters: toFilters(input),
@@ -27,13 +28,12 @@ export class SearchService {
       limit: input.limit,
       offset: input.offset,
     };
-    // Plans from real counts: a small user is read whole; a heavy one counts through the index,
-    // and walks its newest messages when the words match too often for the index to pay.
-    const countPath: SearchPath = (await this.search.isSmallUser(userId)) ? 'walk' : 'index';
-    const matches = await this.search.count(request, countPath);
-    const pagePath: SearchPath = countPath === 'walk' || matches > COUNT_CAP ? 'walk' : 'index';
-    const rows = matches === 0 ? [] : await this.search.page(request, matches, pagePath);
-    const titles = await this.search.titles(userId, [
+    const plan = planSearch(request);
+    const countStep = plan.count(await this.search.isSmallUser(userId, plan));
+    const matches = await this.search.count(request, plan, countStep);
+    const pageStep = plan.page(countStep, matches);
+    const rows = pageStep ? await this.search.page(request, pageStep) : [];
+    const titles = await this.conversations.titles(userId, [
       ...new Set(rows.map((row) => row.conversation_id)),
     ]);
     const byId = new Map(titles.map((conversation) => [conversation.id, conversation]));
@@ -50,8 +50,7 @@ export class SearchService {
     }));
     return {
       search_query: input.query,
-      total_count: Math.min(matches, COUNT_CAP),
-      total_count_exact: matches <= COUNT_CAP,
+      ...plan.total(matches),
       messages: hits,
       conversations: conversationsOf(hits, byId),
     };
@@ -76,7 +75,7 @@ function endOf(end: string): Date {
 
 function conversationsOf(
   hits: SearchHit[],
-  byId: Map<string, { id: string; title: string; updated_at: Date }>,
+  byId: Map<string, ConversationTitle>,
 ): SearchConversation[] {
   const counts = new Map<string, number>();
   for (const hit of hits)

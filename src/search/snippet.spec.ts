@@ -1,4 +1,4 @@
-import { parseQuery } from './search-terms';
+import { parseQuery } from '../conversations/messages/search-terms';
 import { buildSnippet, findMatches } from './snippet';
 
 describe('findMatches', () => {

@@ -1,4 +1,4 @@
-import type { QueryWord } from './search-terms';
+import type { QueryWord } from '../conversations/messages/search-terms';
 
 export interface Snippet {
   snippet: string;

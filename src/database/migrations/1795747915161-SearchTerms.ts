@@ -1,13 +1,14 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { searchTerms } from '../../search/search-terms';
+import { CREATE_SEARCH_TERMS_V1 } from './search-terms-v1.sql';
 
 const BACKFILL_BATCH = 1000;
 
 /**
- * Korean substring search: the index terms of each message (computed in the application, where
- * they cost far less than in an SQL function) in `search_terms`, and `idx_messages_content_search`
- * redefined as GIN (user_id, search_terms) with btree_gin, so that a user's search never touches
- * another user's rows. The trigram index it replaces could not serve 1-2 syllable words.
+ * Korean substring search: the index terms of each message in `search_terms` (computed by the
+ * application at insert; rows older than this migration are backfilled by the frozen SQL of
+ * `search_terms_v1`), and `idx_messages_content_search` redefined as GIN (user_id, search_terms)
+ * with btree_gin, so that a user's search never touches another user's rows. The trigram index it
+ * replaces could not serve 1-2 syllable words.
  */
 export class SearchTerms1795747915161 implements MigrationInterface {
   name = 'SearchTerms1795747915161';
@@ -36,19 +37,21 @@ export class SearchTerms1795747915161 implements MigrationInterface {
 
 /** Terms for the rows that existed before this migration, a batch at a time in id order. */
 async function backfill(queryRunner: QueryRunner): Promise<void> {
+  await queryRunner.query(CREATE_SEARCH_TERMS_V1);
   let after = '';
   for (;;) {
-    const rows: Array<{ id: string; content: string }> = await queryRunner.query(
-      `SELECT id, content FROM messages WHERE id > $1 ORDER BY id LIMIT ${BACKFILL_BATCH}`,
+    const { records } = await queryRunner.query(
+      `UPDATE messages m SET search_terms = pg_temp.search_terms_v1(m.content)
+       FROM (SELECT id FROM messages WHERE id > $1 ORDER BY id LIMIT ${BACKFILL_BATCH}) batch
+       WHERE m.id = batch.id
+       RETURNING m.id`,
       [after],
+      true,
     );
-    if (rows.length === 0) return;
-    const batch = rows.map((row) => ({ id: row.id, terms: searchTerms(row.content) }));
-    await queryRunner.query(
-      `UPDATE messages m SET search_terms = ARRAY(SELECT jsonb_array_elements_text(v.terms))
-             FROM jsonb_to_recordset($1::jsonb) AS v(id text, terms jsonb) WHERE m.id = v.id`,
-      [JSON.stringify(batch)],
+    if (records.length === 0) return;
+    after = (records as Array<{ id: string }>).reduce(
+      (max, row) => (row.id > max ? row.id : max),
+      after,
     );
-    after = rows[rows.length - 1].id;
   }
 }

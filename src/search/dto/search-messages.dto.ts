@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
 import { LIMITS } from '../../common/limits';
 import { IsText } from '../../common/validation';
-import { MESSAGE_ROLES, type MessageRole } from '../../messages/message.entity';
+import { MESSAGE_ROLES, type MessageRole } from '../../conversations/messages/message.entity';
 
 export const SEARCH_SORTS = ['relevance', 'recent'] as const;
 export type SearchSort = (typeof SEARCH_SORTS)[number];

@@ -5,8 +5,6 @@ import {
   Param,
   Post,
   Query,
-  Req,
-  Res,
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
@@ -14,32 +12,26 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiExtraModels,
-  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
-import { CurrentUser } from '../auth/current-user.decorator';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard';
-import { UserThrottlerGuard } from '../rate-limit/user-throttler.guard';
-import { cacheKeys, firstPageLimit } from '../cache/cache-keys';
-import { CachedRead, InvalidatesCache } from '../cache/cached-read.decorator';
-import { UserCacheInterceptor } from '../cache/user-cache.interceptor';
-import { ApiErrors } from '../common/api-errors';
-import { LIMITS } from '../common/limits';
-import { ConversationIdPipe } from '../conversations/conversation-id.pipe';
-import { IdempotencyKey } from '../idempotency/idempotency-key.decorator';
-import { markReplayed } from '../idempotency/replayed-header';
+import type { AuthenticatedUser } from '../../auth/authenticated-user';
+import { CurrentUser } from '../../auth/current-user.decorator';
+import { JwtAuthGuard } from '../../auth/jwt-auth.guard';
+import { UserThrottlerGuard } from '../../rate-limit/user-throttler.guard';
+import { cacheKeys, firstPageLimit } from '../../cache/cache-keys';
+import { CachedRead, InvalidatesCache } from '../../cache/cached-read.decorator';
+import { UserCacheInterceptor } from '../../cache/user-cache.interceptor';
+import { ApiErrors } from '../../common/api-errors';
+import { LIMITS } from '../../common/limits';
+import { ConversationIdPipe } from '../conversation-id.pipe';
+import { Idempotent } from '../../idempotency/idempotent.decorator';
 import { AppendMessagesDto } from './dto/append-messages.dto';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages-query.dto';
-import {
-  AppendedMessagesResponse,
-  MessagePageResponse,
-  MessageResponse,
-} from './message.responses';
+import { AppendedMessagesResponse } from '../conversation.responses';
+import { MessagePageResponse, MessageResponse } from './message.responses';
 import { MessagesService } from './messages.service';
 
 @ApiTags('messages')
@@ -74,31 +66,19 @@ export class MessagesController {
   }
 
   @Post()
+  @Idempotent()
   @InvalidatesCache()
   @ApiOperation({
     summary: 'Append one message, or an exchange of up to 10, in one transaction',
     description: '`assistant` and `system` messages need the `messages:write:assistant` scope.',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: '1..255 visible ASCII characters; kept 24 hours',
-  })
   @ApiCreatedResponse({ type: AppendedMessagesResponse })
   @ApiErrors(400, 403, 404, 409, 413, 422)
-  async append(
+  append(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', ConversationIdPipe) id: string,
     @Body() body: AppendMessagesDto,
-    @IdempotencyKey() key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AppendedMessagesResponse> {
-    const result = await this.messages.append(user, id, body.toMessages(), {
-      key,
-      path: request.url,
-      body: request.body,
-    });
-    return markReplayed(reply, result);
+    return this.messages.append(user, id, body.toMessages());
   }
 }

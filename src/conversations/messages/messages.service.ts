@@ -1,23 +1,24 @@
 import { ForbiddenException, Injectable } from '@nestjs/common';
+import { Transactional } from '@nestjs-cls/transactional';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
-import { AGENT_WRITE_SCOPE, type AuthenticatedUser } from '../auth/authenticated-user';
+import { AGENT_WRITE_SCOPE, type AuthenticatedUser } from '../../auth/authenticated-user';
 import {
   assertAtMostOne,
   decodeCursor,
   encodeCursor,
   pageOf,
   toPageRequest,
-} from '../common/pagination';
-import { toConversationResponse } from '../conversations/conversation.mapper';
-import { ConversationsService } from '../conversations/conversations.service';
-import { IdempotencyService, type IdempotentResult } from '../idempotency/idempotency.service';
-import { countAppended } from '../metrics/count-messages';
-import { METRICS } from '../metrics/metric-names';
+} from '../../common/pagination';
+import { toConversationResponse } from '../conversation.mapper';
+import { ConversationsService } from '../conversations.service';
+import { countAppended } from '../../metrics/count-messages';
+import { METRICS } from '../../metrics/metric-names';
 import type { CreateMessageDto } from './dto/create-message.dto';
 import type { ListMessagesQueryDto } from './dto/list-messages-query.dto';
 import { toMessageResponse } from './message.mapper';
-import type { AppendedMessagesResponse, MessagePageResponse } from './message.responses';
+import type { AppendedMessagesResponse } from '../conversation.responses';
+import type { MessagePageResponse } from './message.responses';
 import { MessagesRepository, type MessageWindow } from './messages.repository';
 import { buildMessages, lastAgentOf } from './new-messages';
 
@@ -28,7 +29,6 @@ export class MessagesService {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly messages: MessagesRepository,
-    private readonly idempotency: IdempotencyService,
     @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
   ) {}
 
@@ -61,39 +61,33 @@ export class MessagesService {
    * Appends one message or an exchange in one transaction: seq numbers, `message_count`,
    * `updated_at` and `last_agent_used` move together, or nothing is stored.
    */
+  @Transactional()
   async append(
     user: AuthenticatedUser,
     conversationId: string,
     inputs: CreateMessageDto[],
-    request: { key?: string; path: string; body: unknown },
-  ): Promise<IdempotentResult<AppendedMessagesResponse>> {
+  ): Promise<AppendedMessagesResponse> {
     assertMayWrite(user, inputs);
-    const result = await this.idempotency.run(
-      { userId: user.id, method: 'POST', ...request },
-      async (manager) => {
-        const { conversation, firstSeq } = await this.conversations.claimSequence(
-          manager,
-          user.id,
-          conversationId,
-          inputs.length,
-          lastAgentOf(inputs),
-        );
-        const messages = buildMessages(inputs, {
-          conversationId,
-          userId: user.id,
-          firstSeq,
-          timestamp: conversation.updatedAt,
-        });
-        await this.messages.insert(manager, messages);
-        return {
-          conversation_id: conversationId,
-          messages: messages.map(toMessageResponse),
-          conversation: toConversationResponse(conversation),
-        };
-      },
+    const { conversation, firstSeq } = await this.conversations.claimSequence(
+      user.id,
+      conversationId,
+      inputs.length,
+      lastAgentOf(inputs),
     );
-    if (!result.replayed) countAppended(this.appended, result.body.messages);
-    return result;
+    const messages = buildMessages(inputs, {
+      conversationId,
+      userId: user.id,
+      firstSeq,
+      timestamp: conversation.updatedAt,
+    });
+    await this.messages.insert(messages);
+    const stored = messages.map(toMessageResponse);
+    countAppended(this.appended, stored);
+    return {
+      conversation_id: conversationId,
+      messages: stored,
+      conversation: toConversationResponse(conversation),
+    };
   }
 }
 

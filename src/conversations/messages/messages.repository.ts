@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, LessThan, MoreThan, type EntityManager } from 'typeorm';
+import { InjectTransactionHost } from '@nestjs-cls/transactional';
+import { LessThan, MoreThan } from 'typeorm';
+import { INT32_MAX } from '../../common/limits';
+import type { Transactions } from '../../database/transactions';
 import { Message, type MessageRole } from './message.entity';
 
 export type MessageWindow =
@@ -15,18 +17,21 @@ export interface MessageStats {
   lastMessageAt: Date | null;
 }
 
-/** Every query on `messages`; callers have already checked that the user owns the conversation. */
+/**
+ * Every query on `messages`, in the caller's transaction when there is one; callers have already
+ * checked that the user owns the conversation.
+ */
 @Injectable()
 export class MessagesRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
 
-  async insert(manager: EntityManager, messages: Message[]): Promise<void> {
-    await manager.insert(Message, messages);
+  async insert(messages: Message[]): Promise<void> {
+    await this.transactions.tx.insert(Message, messages);
   }
 
   /** Messages of a window, always returned oldest first (ascending seq). */
   async window(conversationId: string, window: MessageWindow): Promise<Message[]> {
-    const repository = this.dataSource.getRepository(Message);
+    const repository = this.transactions.tx.getRepository(Message);
     switch (window.kind) {
       case 'offset':
         return repository.find({
@@ -54,17 +59,17 @@ export class MessagesRepository {
 
   /** The newest `limit` messages, oldest first. */
   recent(conversationId: string, limit: number): Promise<Message[]> {
-    return this.window(conversationId, { kind: 'before', limit, beforeSeq: 2_147_483_647 });
+    return this.window(conversationId, { kind: 'before', limit, beforeSeq: INT32_MAX });
   }
 
   async stats(conversationId: string): Promise<MessageStats> {
     const roles: Array<{ role: MessageRole; count: number; first: Date; last: Date }> =
-      await this.dataSource.query(
+      await this.transactions.tx.query(
         `SELECT role, count(*)::int AS count, min(timestamp) AS first, max(timestamp) AS last
          FROM messages WHERE conversation_id = $1 GROUP BY role`,
         [conversationId],
       );
-    const agents: Array<{ agent: string; count: number }> = await this.dataSource.query(
+    const agents: Array<{ agent: string; count: number }> = await this.transactions.tx.query(
       `SELECT agent_used AS agent, count(*)::int AS count FROM messages
        WHERE conversation_id = $1 AND agent_used IS NOT NULL
        GROUP BY agent_used ORDER BY count DESC, agent_used`,

@@ -1,5 +1,5 @@
-import { newId } from '../common/ids';
-import { searchTerms } from '../search/search-terms';
+import { newId } from '../../common/ids';
+import { searchTerms } from './search-terms';
 import type { CreateMessageDto } from './dto/create-message.dto';
 import { Message } from './message.entity';
 

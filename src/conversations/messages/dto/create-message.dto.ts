@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { LIMITS } from '../../common/limits';
-import { IsJsonObject, IsJsonObjectArray, IsText } from '../../common/validation';
+import { LIMITS } from '../../../common/limits';
+import { IsJsonObject, IsJsonObjectArray, IsText } from '../../../common/validation';
 import { MESSAGE_ROLES, type MessageRole } from '../message.entity';
 
 export class CreateMessageDto {

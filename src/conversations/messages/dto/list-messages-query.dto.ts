@@ -1,11 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { LIMITS } from '../../common/limits';
-import { PageQueryDto } from '../../common/page-query.dto';
-import { ToInteger } from '../../common/validation';
+import { INT32_MAX, LIMITS } from '../../../common/limits';
+import { PageQueryDto } from '../../../common/page-query.dto';
+import { ToInteger } from '../../../common/validation';
 
 const { default: DEFAULT_SIZE, max: MAX_SIZE } = LIMITS.messagesPageSize;
-const MAX_SEQ = 2_147_483_647;
 
 export class ListMessagesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_SIZE, default: DEFAULT_SIZE })
@@ -24,7 +23,7 @@ export class ListMessagesQueryDto extends PageQueryDto {
   @ToInteger()
   @IsInt()
   @Min(1)
-  @Max(MAX_SEQ)
+  @Max(INT32_MAX)
   before_seq?: number;
 
   @ApiPropertyOptional({
@@ -35,6 +34,6 @@ export class ListMessagesQueryDto extends PageQueryDto {
   @ToInteger()
   @IsInt()
   @Min(0)
-  @Max(MAX_SEQ)
+  @Max(INT32_MAX)
   after_seq?: number;
 }

@@ -12,7 +12,7 @@ import {
   type ValidatorConstraintInterface,
   Validate,
 } from 'class-validator';
-import { LIMITS } from '../../common/limits';
+import { LIMITS } from '../../../common/limits';
 import { CreateMessageDto } from './create-message.dto';
 
 const SINGLE_MESSAGE_FIELDS = [

@@ -1,6 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
-import type { JsonObject } from '../common/json';
-import { Conversation } from '../conversations/conversation.entity';
+import type { JsonObject } from '../../common/json';
+import { Conversation } from '../conversation.entity';
 
 export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];

@@ -1,5 +1,4 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ConversationResponse } from '../conversations/conversation.responses';
 import { MESSAGE_ROLES, type MessageRole } from './message.entity';
 
 export class MessageResponse {
@@ -30,10 +29,4 @@ export class MessagePageResponse {
   @ApiProperty() has_next!: boolean;
   @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
   next_cursor!: string | null;
-}
-
-export class AppendedMessagesResponse {
-  @ApiProperty() conversation_id!: string;
-  @ApiProperty({ type: [MessageResponse] }) messages!: MessageResponse[];
-  @ApiProperty({ type: ConversationResponse }) conversation!: ConversationResponse;
 }

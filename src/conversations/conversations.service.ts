@@ -5,7 +5,8 @@ import type { Counter } from 'prom-client';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { newId } from '../common/ids';
 import { LIMITS } from '../common/limits';
-import { decodeCursor, encodeCursor, pageNumber, toPageRequest } from '../common/pagination';
+import { pageNumber, toPageRequest } from '../common/pagination';
+import { decodeConversationCursor, encodeConversationCursor } from './conversation-cursor';
 import { countAppended } from '../metrics/count-messages';
 import { METRICS } from '../metrics/metric-names';
 import { toMessageResponse } from './messages/message.mapper';
@@ -22,7 +23,6 @@ import type {
 } from './conversation.responses';
 import {
   ConversationsRepository,
-  type ConversationPosition,
   type ConversationTitle,
   type SequenceClaim,
 } from './conversations.repository';
@@ -79,7 +79,7 @@ export class ConversationsService {
     const window =
       request.kind === 'offset'
         ? { limit: request.limit + 1, offset: request.offset }
-        : { limit: request.limit + 1, after: decodeCursor(request.cursor, parsePosition) };
+        : { limit: request.limit + 1, after: decodeConversationCursor(request.cursor) };
     const [rows, total] = await Promise.all([
       this.conversations.listActive(userId, window),
       this.conversations.countActive(userId),
@@ -93,10 +93,7 @@ export class ConversationsService {
       page: pageNumber(request),
       page_size: request.limit,
       has_next: hasNext,
-      next_cursor:
-        hasNext && last
-          ? encodeCursor({ u: last.position.updatedAtMicros, i: last.position.id })
-          : null,
+      next_cursor: hasNext && last ? encodeConversationCursor(last.position) : null,
     };
   }
 
@@ -185,10 +182,3 @@ export class ConversationsService {
 }
 
 const EXPORT_BATCH_SIZE = 500;
-
-function parsePosition(value: Record<string, unknown>): ConversationPosition | null {
-  const { u, i } = value;
-  if (typeof u !== 'string' || !/^-?\d{1,20}$/.test(u)) return null;
-  if (typeof i !== 'string' || i.length > 50) return null;
-  return { updatedAtMicros: u, id: i };
-}

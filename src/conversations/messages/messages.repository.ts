@@ -4,11 +4,7 @@ import { LessThan, MoreThan } from 'typeorm';
 import { INT32_MAX } from '../../common/limits';
 import type { Transactions } from '../../database/transactions';
 import { Message, type MessageRole } from './message.entity';
-
-export type MessageWindow =
-  | { kind: 'offset'; limit: number; offset: number }
-  | { kind: 'after'; limit: number; afterSeq: number }
-  | { kind: 'before'; limit: number; beforeSeq: number };
+import type { MessageWindow } from './message-window';
 
 export interface MessageStats {
   byRole: Record<MessageRole, number>;

@@ -3,13 +3,7 @@ import { Transactional } from '@nestjs-cls/transactional';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import { AGENT_WRITE_SCOPE, type AuthenticatedUser } from '../../auth/authenticated-user';
-import {
-  assertAtMostOne,
-  decodeCursor,
-  encodeCursor,
-  pageOf,
-  toPageRequest,
-} from '../../common/pagination';
+import { pageOf } from '../../common/pagination';
 import { toConversationResponse } from '../conversation.mapper';
 import { ConversationsService } from '../conversations.service';
 import { countAppended } from '../../metrics/count-messages';
@@ -19,10 +13,9 @@ import type { ListMessagesQueryDto } from './dto/list-messages-query.dto';
 import { toMessageResponse } from './message.mapper';
 import type { AppendedMessagesResponse } from '../conversation.responses';
 import type { MessagePageResponse } from './message.responses';
-import { MessagesRepository, type MessageWindow } from './messages.repository';
+import { cutPage, toWindow } from './message-window';
+import { MessagesRepository } from './messages.repository';
 import { buildMessages, lastAgentOf } from './new-messages';
-
-type Direction = 'after' | 'before';
 
 @Injectable()
 export class MessagesService {
@@ -39,21 +32,16 @@ export class MessagesService {
   ): Promise<MessagePageResponse> {
     const conversation = await this.conversations.requireActive(userId, conversationId);
     const window = toWindow(query);
-    // One extra row tells whether another page follows without a second count.
     const rows = await this.messages.window(conversationId, { ...window, limit: window.limit + 1 });
-    const total = conversation.messageCount;
-    const extra = rows.length > window.limit;
-    const page = window.kind === 'before' ? rows.slice(extra ? 1 : 0) : rows.slice(0, window.limit);
-    const hasNext = extra;
-    const next = nextPosition(window.kind, page, hasNext);
+    const { page, hasNext, nextCursor } = cutPage(window, rows);
     return {
       conversation_id: conversationId,
       messages: page.map(toMessageResponse),
-      total_count: total,
+      total_count: conversation.messageCount,
       page: window.kind === 'offset' ? pageOf(window.offset, window.limit) : null,
       page_size: window.limit,
       has_next: hasNext,
-      next_cursor: next ? encodeCursor(next) : null,
+      next_cursor: nextCursor,
     };
   }
 
@@ -98,37 +86,4 @@ function assertMayWrite(user: AuthenticatedUser, inputs: CreateMessageDto[]): vo
       `writing ${privileged.role} messages needs the ${AGENT_WRITE_SCOPE} scope`,
     );
   }
-}
-
-function toWindow(query: ListMessagesQueryDto): MessageWindow {
-  assertAtMostOne(query, ['page', 'offset', 'cursor', 'before_seq', 'after_seq']);
-  const limit = query.limit;
-  if (query.after_seq !== undefined) return { kind: 'after', limit, afterSeq: query.after_seq };
-  if (query.before_seq !== undefined) return { kind: 'before', limit, beforeSeq: query.before_seq };
-  const request = toPageRequest(query, limit);
-  if (request.kind === 'offset') return request;
-  const { d, s } = decodeCursor(request.cursor, parseMessageCursor);
-  return d === 'after'
-    ? { kind: 'after', limit, afterSeq: s }
-    : { kind: 'before', limit, beforeSeq: s };
-}
-
-/** Where the next page starts: further in the direction this page was read. */
-function nextPosition(
-  kind: MessageWindow['kind'],
-  page: ReadonlyArray<{ seq: number }>,
-  hasNext: boolean,
-): { d: Direction; s: number } | null {
-  if (!hasNext || page.length === 0) return null;
-  return kind === 'before'
-    ? { d: 'before', s: page[0].seq }
-    : { d: 'after', s: page[page.length - 1].seq };
-}
-
-function parseMessageCursor(value: Record<string, unknown>): { d: Direction; s: number } | null {
-  const { d, s } = value;
-  if ((d !== 'after' && d !== 'before') || typeof s !== 'number' || !Number.isInteger(s) || s < 0) {
-    return null;
-  }
-  return { d, s };
 }

@@ -1,0 +1,41 @@
+import { cacheKeys, firstPageLimit } from './cache-keys';
+
+describe('firstPageLimit', () => {
+  it('names the default page size when the query asks for nothing', () => {
+    expect(firstPageLimit({}, 20)).toBe(20);
+    expect(firstPageLimit(undefined, 50)).toBe(50);
+  });
+
+  it('reads a plain limit of 1 to 3 digits', () => {
+    expect(firstPageLimit({ limit: '1' }, 20)).toBe(1);
+    expect(firstPageLimit({ limit: '200' }, 20)).toBe(200);
+  });
+
+  it('is null for any other page or any limit that validation would refuse or read differently', () => {
+    for (const query of [
+      { page: '1' },
+      { offset: '0' },
+      { cursor: 'x' },
+      { before_seq: '5' },
+      { limit: '20', page: '2' },
+      { limit: '0' },
+      { limit: '020' },
+      { limit: '1000' },
+      { limit: 'ten' },
+      { limit: ['1', '2'] },
+    ]) {
+      expect(firstPageLimit(query, 20)).toBeNull();
+    }
+  });
+});
+
+describe('cacheKeys', () => {
+  it('puts the prefix, the user and the version in front of every entry', () => {
+    expect(cacheKeys.version('p', 7)).toBe('p:u:7:version');
+    expect(cacheKeys.entry('p', 7, 'abc', cacheKeys.conversation('conv_1'))).toBe(
+      'p:u:7:v:abc:conversation:conv_1',
+    );
+    expect(cacheKeys.firstMessagePage('conv_1', 50)).toBe('messages:conv_1:first:50');
+    expect(cacheKeys.firstConversationPage(20)).toBe('conversations:first:20');
+  });
+});

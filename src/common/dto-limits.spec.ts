@@ -1,0 +1,113 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { CreateConversationDto } from '../conversations/dto/create-conversation.dto';
+import { ListConversationsQueryDto } from '../conversations/dto/list-conversations-query.dto';
+import { UpdateConversationDto } from '../conversations/dto/update-conversation.dto';
+import { AppendMessagesDto } from '../conversations/messages/dto/append-messages.dto';
+import { CreateMessageDto } from '../conversations/messages/dto/create-message.dto';
+import { ListMessagesQueryDto } from '../conversations/messages/dto/list-messages-query.dto';
+import { SearchMessagesDto } from '../search/dto/search-messages.dto';
+import { INT32_MAX, LIMITS } from './limits';
+
+/** The fields a body or query gets refused for, as the app's ValidationPipe would. */
+function refused(dto: new () => object, plain: Record<string, unknown>): string[] {
+  const errors = validateSync(plainToInstance(dto, plain), {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+  });
+  return errors.map((error) => error.property);
+}
+
+const message = (fields: Record<string, unknown>): Record<string, unknown> => ({
+  role: 'user',
+  content: 'x',
+  ...fields,
+});
+const jsonOfBytes = (bytes: number): Record<string, string> => ({ k: 'v'.repeat(bytes - 8) });
+
+describe('DTO limits at their edges', () => {
+  it('content: 1 to 32,000 JavaScript characters', () => {
+    expect(
+      refused(CreateMessageDto, message({ content: 'a'.repeat(LIMITS.contentLength) })),
+    ).toEqual([]);
+    expect(
+      refused(CreateMessageDto, message({ content: 'a'.repeat(LIMITS.contentLength + 1) })),
+    ).toEqual(['content']);
+    expect(refused(CreateMessageDto, message({ content: '' }))).toEqual(['content']);
+    // An emoji is two JavaScript characters.
+    expect(refused(CreateMessageDto, message({ content: '😀'.repeat(16_000) }))).toEqual([]);
+    expect(refused(CreateMessageDto, message({ content: `${'😀'.repeat(16_000)}a` }))).toEqual([
+      'content',
+    ]);
+  });
+
+  it('agent_used up to 50, references up to 50 objects, routing_info and metadata up to 16 KB', () => {
+    expect(refused(CreateMessageDto, message({ agent_used: 'a'.repeat(50) }))).toEqual([]);
+    expect(refused(CreateMessageDto, message({ agent_used: 'a'.repeat(51) }))).toEqual([
+      'agent_used',
+    ]);
+    const reference = { source: 's' };
+    expect(refused(CreateMessageDto, message({ references: Array(50).fill(reference) }))).toEqual(
+      [],
+    );
+    expect(refused(CreateMessageDto, message({ references: Array(51).fill(reference) }))).toEqual([
+      'references',
+    ]);
+    expect(
+      refused(CreateMessageDto, message({ routing_info: jsonOfBytes(LIMITS.jsonObjectBytes) })),
+    ).toEqual([]);
+    expect(
+      refused(CreateMessageDto, message({ metadata: jsonOfBytes(LIMITS.jsonObjectBytes + 1) })),
+    ).toEqual(['metadata']);
+  });
+
+  it('an exchange holds 1 to 10 messages', () => {
+    expect(refused(AppendMessagesDto, { messages: Array(10).fill(message({})) })).toEqual([]);
+    expect(refused(AppendMessagesDto, { messages: Array(11).fill(message({})) })).toEqual([
+      'messages',
+    ]);
+    expect(refused(AppendMessagesDto, { messages: [] })).toEqual(['messages']);
+  });
+
+  it('title: 1 to 200 characters, on create and on update', () => {
+    expect(refused(CreateConversationDto, { title: 't'.repeat(LIMITS.titleLength) })).toEqual([]);
+    expect(refused(CreateConversationDto, { title: 't'.repeat(LIMITS.titleLength + 1) })).toEqual([
+      'title',
+    ]);
+    expect(refused(UpdateConversationDto, { title: '' })).toEqual(['title']);
+  });
+
+  it('page sizes: conversations 1 to 100, messages 1 to 200, as digits only', () => {
+    expect(refused(ListConversationsQueryDto, { limit: '100' })).toEqual([]);
+    expect(refused(ListConversationsQueryDto, { limit: '101' })).toEqual(['limit']);
+    expect(refused(ListConversationsQueryDto, { limit: '0' })).toEqual(['limit']);
+    expect(refused(ListMessagesQueryDto, { limit: '200' })).toEqual([]);
+    expect(refused(ListMessagesQueryDto, { limit: '201' })).toEqual(['limit']);
+    expect(refused(ListMessagesQueryDto, { limit: '1.5' })).toEqual(['limit']);
+    expect(refused(ListMessagesQueryDto, { page: String(LIMITS.maxPage + 1) })).toEqual(['page']);
+  });
+
+  it('seq windows: before_seq 1 to INT32_MAX, after_seq 0 to INT32_MAX', () => {
+    expect(refused(ListMessagesQueryDto, { before_seq: String(INT32_MAX) })).toEqual([]);
+    expect(refused(ListMessagesQueryDto, { before_seq: String(INT32_MAX + 1) })).toEqual([
+      'before_seq',
+    ]);
+    expect(refused(ListMessagesQueryDto, { before_seq: '0' })).toEqual(['before_seq']);
+    expect(refused(ListMessagesQueryDto, { after_seq: '0' })).toEqual([]);
+  });
+
+  it('search: query 1 to 200 characters with something besides spaces, limit 1 to 100, offset 0 to 10,000', () => {
+    expect(refused(SearchMessagesDto, { query: 'q'.repeat(LIMITS.queryLength) })).toEqual([]);
+    expect(refused(SearchMessagesDto, { query: 'q'.repeat(LIMITS.queryLength + 1) })).toEqual([
+      'query',
+    ]);
+    expect(refused(SearchMessagesDto, { query: '   ' })).toEqual(['query']);
+    expect(refused(SearchMessagesDto, { query: 'q', limit: 100, offset: 10_000 })).toEqual([]);
+    expect(refused(SearchMessagesDto, { query: 'q', limit: 101 })).toEqual(['limit']);
+    expect(refused(SearchMessagesDto, { query: 'q', offset: 10_001 })).toEqual(['offset']);
+  });
+
+  it('unknown fields are refused by name', () => {
+    expect(refused(CreateConversationDto, { message_count: 5 })).toEqual(['message_count']);
+  });
+});

@@ -1,0 +1,38 @@
+import { Conversation } from './conversation.entity';
+import { toConversationResponse, toConversationSummary } from './conversation.mapper';
+
+const conversation = Object.assign(new Conversation(), {
+  id: 'conv_1',
+  userId: 5,
+  title: '수입 통관',
+  createdAt: new Date('2026-12-01T01:02:03.004Z'),
+  updatedAt: new Date('2026-12-01T02:00:00.000Z'),
+  messageCount: 3,
+  lastAgentUsed: 'regulation_agent',
+  isActive: true,
+  metadata: { channel: 'web' },
+});
+
+describe('conversation mappers', () => {
+  it('writes the snake_case summary of the list, without metadata', () => {
+    expect(toConversationSummary(conversation)).toEqual({
+      id: 'conv_1',
+      user_id: 5,
+      title: '수입 통관',
+      created_at: '2026-12-01T01:02:03.004Z',
+      updated_at: '2026-12-01T02:00:00.000Z',
+      message_count: 3,
+      last_agent_used: 'regulation_agent',
+      is_active: true,
+    });
+  });
+
+  it('adds metadata to the full answer, and reads the nullable seed columns as their defaults', () => {
+    expect(toConversationResponse(conversation).metadata).toEqual({ channel: 'web' });
+    const sparse = Object.assign(new Conversation(), conversation, {
+      metadata: null,
+      messageCount: null,
+    });
+    expect(toConversationResponse(sparse)).toMatchObject({ metadata: {}, message_count: 0 });
+  });
+});

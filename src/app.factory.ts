@@ -30,6 +30,9 @@ export async function createApp(
         QUIET_ROUTES.some((route) => request.url.startsWith(route)),
     }),
     bodyLimit: LIMITS.bodyBytes,
+    // The predecessor's gateway calls `/api/v1/conversations/`: every route answers with or
+    // without one trailing slash.
+    routerOptions: { ignoreTrailingSlash: true },
     trustProxy: true,
     // Closing the server drops idle keep-alive sockets at once and lets busy ones finish.
     forceCloseConnections: 'idle',

@@ -4,7 +4,7 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { INT32_MAX } from '../common/limits';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import type { AuthenticatedUser } from './authenticated-user';
+import { ACT_AS_SCOPE, type TokenPrincipal } from './authenticated-user';
 
 export const HMAC_ALGORITHMS = ['HS256'];
 const VERIFIED_TOKENS_KEPT = 10_000;
@@ -24,7 +24,7 @@ interface VerificationKey {
 export class TokenVerifier {
   private readonly logger = new Logger(TokenVerifier.name);
   private readonly verificationKey: VerificationKey;
-  private readonly verified = new Map<string, { user: AuthenticatedUser; expiresAt: number }>();
+  private readonly verified = new Map<string, { principal: TokenPrincipal; expiresAt: number }>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     if (config.auth.usingDevelopmentKey) {
@@ -33,28 +33,28 @@ export class TokenVerifier {
     this.verificationKey = loadVerificationKey(config.auth);
   }
 
-  async verify(token: string): Promise<AuthenticatedUser> {
+  async verify(token: string): Promise<TokenPrincipal> {
     const known = this.verified.get(token);
-    if (known && known.expiresAt > Date.now()) return known.user;
-    const { user, expiresAt } = await this.verifySignature(token);
-    this.remember(token, user, expiresAt);
-    return user;
+    if (known && known.expiresAt > Date.now()) return known.principal;
+    const { principal, expiresAt } = await this.verifySignature(token);
+    this.remember(token, principal, expiresAt);
+    return principal;
   }
 
   /**
    * Remembers a verified token until it expires: the same bytes verify the same way, and the
    * signature check (WebCrypto HMAC) was the largest cost of a cached read.
    */
-  private remember(token: string, user: AuthenticatedUser, expiresAt: number): void {
+  private remember(token: string, principal: TokenPrincipal, expiresAt: number): void {
     if (this.verified.size >= VERIFIED_TOKENS_KEPT) {
       this.verified.delete(this.verified.keys().next().value as string);
     }
-    this.verified.set(token, { user, expiresAt });
+    this.verified.set(token, { principal, expiresAt });
   }
 
   private async verifySignature(
     token: string,
-  ): Promise<{ user: AuthenticatedUser; expiresAt: number }> {
+  ): Promise<{ principal: TokenPrincipal; expiresAt: number }> {
     const { key, algorithms } = this.verificationKey;
     let payload: JWTPayload;
     try {
@@ -68,7 +68,7 @@ export class TokenVerifier {
       throw new InvalidTokenError(describeJoseError(error));
     }
     return {
-      user: { id: parseUserId(payload.sub), scopes: parseScopes(payload.scope) },
+      principal: principalOf(payload, this.config.auth.userClaim),
       expiresAt: (payload.exp as number) * 1000,
     };
   }
@@ -87,10 +87,31 @@ function loadVerificationKey(auth: AppConfig['auth']): VerificationKey {
   };
 }
 
-function parseUserId(sub: unknown): number {
-  const text = typeof sub === 'number' ? String(sub) : sub;
+/**
+ * A user token names its user in the user claim (an integer, as a number or digits); a token
+ * with the act-as scope is a trusted service's, and its user claim names the service.
+ */
+function principalOf(payload: JWTPayload, userClaim: string): TokenPrincipal {
+  const scopes = parseScopes(payload.scope);
+  const claimed = payload[userClaim];
+  if (scopes.has(ACT_AS_SCOPE)) {
+    const name = typeof claimed === 'string' || typeof claimed === 'number' ? String(claimed) : '';
+    if (!/^[\x21-\x7e]{1,100}$/.test(name)) {
+      throw new InvalidTokenError(`token claim "${userClaim}" does not name the service`);
+    }
+    return { kind: 'service', name, scopes };
+  }
+  return { kind: 'user', id: parseUserId(claimed, userClaim), scopes };
+}
+
+function parseUserId(claimed: unknown, userClaim: string): number {
+  const text = typeof claimed === 'number' ? String(claimed) : claimed;
   if (typeof text !== 'string' || !/^[1-9]\d{0,9}$/.test(text) || Number(text) > INT32_MAX) {
-    throw new InvalidTokenError('token subject is not a user id');
+    throw new InvalidTokenError(
+      userClaim === 'sub'
+        ? 'token subject is not a user id'
+        : `token claim "${userClaim}" is not a user id`,
+    );
   }
   return Number(text);
 }

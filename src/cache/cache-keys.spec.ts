@@ -11,10 +11,17 @@ describe('firstPageLimit', () => {
     expect(firstPageLimit({ limit: '200' }, 20)).toBe(200);
   });
 
+  it("takes offset=0 or page=1 (the predecessor's gateway sends them) as the first page", () => {
+    expect(firstPageLimit({ limit: '50', offset: '0' }, 20)).toBe(50);
+    expect(firstPageLimit({ page: '1' }, 20)).toBe(20);
+  });
+
   it('is null for any other page or any limit that validation would refuse or read differently', () => {
     for (const query of [
-      { page: '1' },
-      { offset: '0' },
+      { page: '2' },
+      { offset: '20' },
+      { offset: '00' },
+      { offset: '0', page: '1' },
       { cursor: 'x' },
       { before_seq: '5' },
       { limit: '20', page: '2' },

@@ -23,14 +23,16 @@ export const cacheKeys = {
 export const INITIAL_VERSION = '0';
 
 /**
- * The page size of a request for the first page (no page, offset, cursor or seq window), read
- * from the raw query: interceptors run before validation. Null when it asks for anything else.
+ * The page size of a request for the first page (no page, offset, cursor or seq window, or
+ * `offset=0` / `page=1` as the predecessor's gateway sends), read from the raw query: interceptors
+ * run before validation. Null when it asks for anything else.
  */
 export function firstPageLimit(query: unknown, defaultLimit: number): number | null {
-  const params = (query ?? {}) as Record<string, unknown>;
-  if (Object.keys(params).some((name) => name !== 'limit')) return null;
-  if (params.limit === undefined) return defaultLimit;
-  return typeof params.limit === 'string' && /^[1-9]\d{0,2}$/.test(params.limit)
-    ? Number(params.limit)
-    : null;
+  const { limit, offset, page, ...others } = (query ?? {}) as Record<string, unknown>;
+  if (Object.keys(others).length > 0) return null;
+  if (offset !== undefined && offset !== '0') return null;
+  if (page !== undefined && page !== '1') return null;
+  if (offset !== undefined && page !== undefined) return null;
+  if (limit === undefined) return defaultLimit;
+  return typeof limit === 'string' && /^[1-9]\d{0,2}$/.test(limit) ? Number(limit) : null;
 }

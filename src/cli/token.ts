@@ -1,8 +1,14 @@
 import { SignJWT } from 'jose';
 import { parseArgs } from 'node:util';
+import { ACT_AS_SCOPE } from '../auth/authenticated-user';
 import { ConfigError, loadConfig } from '../config/load-config';
 
-const USAGE = 'usage: npm run token -- --user N [--scope S] [--expires 1h]';
+const USAGE = `usage: npm run token -- --user N [--scope S] [--expires 1h]
+       npm run token -- --scope '${ACT_AS_SCOPE} ...' [--service NAME] [--expires 1h]
+  a user's token, or a trusted service's (the AI gateway's), which names the user it acts for
+  with user_id on each request`;
+
+const DEFAULT_SERVICE = 'ai-gateway';
 
 /** Prints a token signed with the configured HS256 key, for local calls with curl or the docs UI. */
 async function main(): Promise<number> {
@@ -10,10 +16,16 @@ async function main(): Promise<number> {
     options: {
       user: { type: 'string' },
       scope: { type: 'string' },
+      service: { type: 'string' },
       expires: { type: 'string', default: '1h' },
     },
   });
-  if (!values.user || !/^[1-9]\d{0,9}$/.test(values.user)) {
+  const actsAs = (values.scope ?? '').split(' ').includes(ACT_AS_SCOPE);
+  const subject = actsAs ? (values.service ?? DEFAULT_SERVICE) : values.user;
+  const valid = actsAs
+    ? values.user === undefined && /^[\x21-\x7e]{1,100}$/.test(subject ?? '')
+    : values.service === undefined && /^[1-9]\d{0,9}$/.test(subject ?? '');
+  if (!valid) {
     console.error(USAGE);
     return 2;
   }
@@ -24,11 +36,14 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  let jwt = new SignJWT(values.scope ? { scope: values.scope } : {})
+  // The user (or the service) goes in the claim the service reads it from.
+  const claims: Record<string, string> = values.scope ? { scope: values.scope } : {};
+  if (auth.userClaim !== 'sub') claims[auth.userClaim] = subject!;
+  let jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(values.user)
     .setIssuedAt()
     .setExpirationTime(values.expires);
+  if (auth.userClaim === 'sub') jwt = jwt.setSubject(subject!);
   if (auth.issuer) jwt = jwt.setIssuer(auth.issuer);
   if (auth.audience) jwt = jwt.setAudience(auth.audience);
   console.log(await jwt.sign(new TextEncoder().encode(auth.secret)));

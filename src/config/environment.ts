@@ -149,6 +149,10 @@ export class EnvironmentVariables {
   @IsString()
   AUTH_JWT_AUDIENCE?: string;
 
+  // A JWT claim name: `sub`, or a custom one such as `user_id` or `https://example.com/uid`.
+  @Matches(/^[\x21-\x7e]{1,100}$/, { message: 'AUTH_JWT_USER_CLAIM must be a claim name' })
+  AUTH_JWT_USER_CLAIM = 'sub';
+
   @IsString()
   CORS_ORIGINS = '';
 

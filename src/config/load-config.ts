@@ -96,6 +96,7 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
       publicKey: vars.AUTH_JWT_PUBLIC_KEY,
       issuer: vars.AUTH_JWT_ISSUER,
       audience: vars.AUTH_JWT_AUDIENCE,
+      userClaim: vars.AUTH_JWT_USER_CLAIM,
       usingDevelopmentKey,
     },
     corsOrigins: vars.CORS_ORIGINS.split(',')

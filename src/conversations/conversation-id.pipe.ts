@@ -1,14 +1,12 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
+import { isStorableId } from '../common/ids';
 import { conversationNotFound } from './conversations.service';
 
-// Our ids and the predecessor's (`conv_` + hex) both fit; anything else cannot exist.
-const CONVERSATION_ID = /^conv_[0-9A-Za-z_-]{1,45}$/;
-
-/** A malformed id answers exactly like an unknown one: 404, without a database round trip. */
+/** An id that cannot be stored answers exactly like an unknown one: 404, without a round trip. */
 @Injectable()
 export class ConversationIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!CONVERSATION_ID.test(value)) throw conversationNotFound();
+    if (!isStorableId(value)) throw conversationNotFound();
     return value;
   }
 }

@@ -40,7 +40,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         userId: request.user.id,
         key,
         method: request.method,
-        path: request.url,
+        // With or without its trailing slash, a path is the same route and the same request.
+        path: request.url.replace(/\/+(?=\?|$)/, ''),
         body: request.body,
         statusCode,
       },

@@ -5,12 +5,15 @@ import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/load-config';
 import { describeConnectionFailure, isConnectionFailure } from './database/database-errors';
 import { openDatabaseTarget } from './database/database-target';
+import { refusePredecessorDatabase, SetupError } from './database/schema-setup';
 import { CLOSE_DEADLINE_MS, ShutdownState } from './health/shutdown-state';
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   const config = loadConfig();
   const database = await openDatabaseTarget(config.postgres, (line) => logger.log(line));
+  if (config.postgres.migrationsRun)
+    await refusePredecessorDatabase(config.postgres, database.endpoint);
   const app = await createApp(config, database.endpoint);
   let closing = false;
 
@@ -51,7 +54,7 @@ async function bootstrap(): Promise<void> {
 
 bootstrap().catch((error: unknown) => {
   // Configuration and connection problems are the operator's to fix: say exactly what, briefly.
-  if (error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof SetupError) console.error(error.message);
   else if (isConnectionFailure(error))
     console.error(`cannot use PostgreSQL: ${describeConnectionFailure(error)}`);
   else console.error(error);

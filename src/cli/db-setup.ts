@@ -1,33 +1,56 @@
+import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { ConfigError, loadConfig } from '../config/load-config';
-import { createDatabaseIfMissing } from '../database/create-database';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { describeConnectionFailure } from '../database/database-errors';
-import { databaseHealthCheck, missingParts } from '../database/database-health';
+import { databaseHealthCheck } from '../database/database-health';
 import { openDatabaseTarget, type DatabaseTarget } from '../database/database-target';
 import type { DatabaseEndpoint } from '../database/embedded-postgres';
+import { setUpSchema, SetupError } from '../database/schema-setup';
 import { createRedisClient } from '../redis/redis-client';
+import { ProgressLine } from './progress';
 
-const USAGE = `usage: npm run db:setup [-- --test | --info]
-  (none)  create the database if missing, run pending migrations, verify the schema
-  --test  only test the connections to PostgreSQL and Redis
-  --info  print the configuration in use, without secrets`;
+const USAGE = `usage: npm run db:setup [-- --test | --info | --dry-run] [--batch-size N]
+  (none)        create the database if missing, upgrade a model-chatbot-fastapi database in
+                place, run pending migrations, verify the schema
+  --dry-run     say what the setup would do, with the upgrade's counts, and write nothing
+  --batch-size  conversations per transaction of the upgrade (default 200)
+  --test        only test the connections to PostgreSQL and Redis
+  --info        print the configuration in use, without secrets`;
 
 async function main(argv: string[]): Promise<number> {
-  const mode = argv[0];
-  if (argv.length > 1 || (mode !== undefined && mode !== '--test' && mode !== '--info')) {
+  let values: { test?: boolean; info?: boolean; 'dry-run'?: boolean; 'batch-size'?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        test: { type: 'boolean' },
+        info: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        'batch-size': { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch {
+    console.error(USAGE);
+    return 2;
+  }
+  const batchSize = Number(values['batch-size'] ?? 200);
+  const modes = [values.test, values.info, values['dry-run']].filter(Boolean).length;
+  if (modes > 1 || !Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     console.error(USAGE);
     return 2;
   }
   const config = loadConfig();
-  if (mode === '--info') {
+  if (values.info) {
     printInfo(config);
     return 0;
   }
   const target = await openDatabaseTarget(config.postgres, (line) => console.log(line));
   try {
-    return mode === '--test' ? await testConnections(config, target) : await setUp(config, target);
+    if (values.test) return await testConnections(config, target);
+    return await setUp(config, target, { dryRun: values['dry-run'] ?? false, batchSize });
   } finally {
     await target.stop();
   }
@@ -90,39 +113,25 @@ function connect(config: AppConfig, target: DatabaseTarget): DataSource {
   });
 }
 
-async function setUp(config: AppConfig, target: DatabaseTarget): Promise<number> {
+async function setUp(
+  config: AppConfig,
+  target: DatabaseTarget,
+  options: { dryRun: boolean; batchSize: number },
+): Promise<number> {
+  const progress = new ProgressLine('messages upgraded');
   try {
-    if (await createDatabaseIfMissing(config.postgres, target.endpoint)) {
-      console.log(`created database ${target.endpoint.database}`);
-    }
-  } catch (error) {
-    console.error(
-      `cannot create database ${target.endpoint.database} at ${where(target.endpoint)}: ${describeConnectionFailure(error)}`,
-    );
-    return 1;
-  }
-  const dataSource = connect(config, target);
-  try {
-    await dataSource.initialize();
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    console.log(
-      applied.length > 0
-        ? `applied ${applied.map((m) => m.name).join(', ')}`
-        : 'schema already up to date',
-    );
-    const health = await databaseHealthCheck(dataSource);
-    const missing = health.schema ? missingParts(health.schema) : ['the whole schema'];
-    if (missing.length > 0) {
-      console.error(`schema incomplete after migrating: missing ${missing.join(', ')}`);
-      return 1;
-    }
-    console.log(`database ${target.endpoint.database} is ready (${health.server_version})`);
+    await setUpSchema(config.postgres, target.endpoint, {
+      ...options,
+      log: (line) => console.log(line),
+      progress: (done, total) => progress.update(done, total),
+    });
     return 0;
   } catch (error) {
-    console.error(`setup failed at ${where(target.endpoint)}: ${describeConnectionFailure(error)}`);
+    if (!(error instanceof SetupError)) throw error;
+    console.error(`setup failed: ${error.message}`);
     return 1;
   } finally {
-    if (dataSource.isInitialized) await dataSource.destroy();
+    progress.done();
   }
 }
 

@@ -17,8 +17,10 @@ type FailureKind =
   | 'tls-untrusted'
   | 'tls-expired'
   | 'tls'
-  // Worth retrying: timeouts, lock waits, serialization, resource limits, shutdown, lost links.
-  | 'transient'
+  // Worth retrying: the connection was lost or the server is shutting down...
+  | 'lost-connection'
+  // ...or the server is busy: timeouts, lock waits, serialization, resource limits.
+  | 'busy'
   | 'conflict'
   | 'bad-value';
 
@@ -38,18 +40,9 @@ export interface MappedDatabaseError {
 
 const UNAVAILABLE = 'the database is unavailable or too slow right now; retry shortly';
 
-const TRANSIENT_SQLSTATES = new Set([
-  '57014',
-  '55P03',
-  '40001',
-  '40P01',
-  '25P03',
-  '57P01',
-  '57P02',
-  '57P03',
-]);
-const TRANSIENT_CLASSES = new Set(['08', '53']);
-const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'EPIPE']);
+const BUSY_SQLSTATES = new Set(['57014', '55P03', '40001', '40P01', '25P03']);
+const SHUTDOWN_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+const LOST_NODE_CODES = new Set(['ECONNRESET', 'EPIPE']);
 const NODE_CODE_KINDS: Record<string, FailureKind> = {
   ECONNREFUSED: 'refused',
   ENOTFOUND: 'unknown-host',
@@ -87,25 +80,41 @@ function classify(error: unknown): Classification | null {
   const sqlstate = sqlState(error as Error);
   const code = sqlstate ?? nodeCode(error as Error);
   if (sqlstate) {
-    if (TRANSIENT_SQLSTATES.has(sqlstate) || TRANSIENT_CLASSES.has(sqlstate.slice(0, 2))) {
-      return { kind: 'transient', code: sqlstate };
+    if (BUSY_SQLSTATES.has(sqlstate) || sqlstate.startsWith('53'))
+      return { kind: 'busy', code: sqlstate };
+    if (SHUTDOWN_SQLSTATES.has(sqlstate) || sqlstate.startsWith('08')) {
+      return { kind: 'lost-connection', code: sqlstate };
     }
     const kind = SQLSTATE_KINDS[sqlstate] ?? (sqlstate.startsWith('22') ? 'bad-value' : null);
     if (kind) return { kind, code: sqlstate };
   }
   if (code && NODE_CODE_KINDS[code]) return { kind: NODE_CODE_KINDS[code], code };
-  if (code && TRANSIENT_NODE_CODES.has(code)) return { kind: 'transient', code };
+  if (code && LOST_NODE_CODES.has(code)) return { kind: 'lost-connection', code };
   const message = (error as Error).message;
-  if (DRIVER_CONNECTION_MESSAGES.test(message)) return { kind: 'transient', code: 'CONNECTION' };
+  if (DRIVER_CONNECTION_MESSAGES.test(message))
+    return { kind: 'lost-connection', code: 'CONNECTION' };
   if (/SSL|TLS|certificate/i.test(message)) return { kind: 'tls', code: code ?? 'TLS' };
   return null;
 }
 
 const CALLER_UNAVAILABLE: ReadonlySet<FailureKind> = new Set([
-  'transient',
+  'lost-connection',
+  'busy',
   'refused',
   'unknown-host',
   'no-answer',
+]);
+const CONNECTION_KINDS: ReadonlySet<FailureKind> = new Set([
+  'refused',
+  'unknown-host',
+  'no-answer',
+  'authentication',
+  'missing-database',
+  'tls-name',
+  'tls-untrusted',
+  'tls-expired',
+  'tls',
+  'lost-connection',
 ]);
 
 /**
@@ -169,7 +178,7 @@ export function describeConnectionFailure(error: unknown): string {
 /** Errors that say the database cannot be reached or will not talk to us (boot and CLI messages). */
 export function isConnectionFailure(error: unknown): boolean {
   const classified = classify(error);
-  if (classified) return !['conflict', 'bad-value'].includes(classified.kind);
+  if (classified) return CONNECTION_KINDS.has(classified.kind);
   return /connect|timeout/i.test(error instanceof Error ? error.message : '');
 }
 

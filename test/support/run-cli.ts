@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 
 export interface CliResult {
@@ -10,7 +10,23 @@ export interface CliResult {
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Runs one of the project's commands (src/cli/*.ts) as an operator would, with only `env` set. */
+/** Starts one of the project's commands (src/cli/*.ts) as an operator would, with only `env` set. */
+export function startCli(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): ChildProcessWithoutNullStreams {
+  return spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', join('src', 'cli', script), ...args],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    },
+  );
+}
+
+/** Runs a command to its end, with what it printed. */
 export function runCli(
   script: string,
   args: string[],
@@ -18,14 +34,7 @@ export function runCli(
 ): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join('src', 'cli', script), ...args],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      },
-    );
+    const child = startCli(script, args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

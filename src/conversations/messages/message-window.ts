@@ -1,4 +1,9 @@
-import { assertAtMostOne, decodeCursor, encodeCursor, toPageRequest } from '../../common/pagination';
+import {
+  assertAtMostOne,
+  decodeCursor,
+  encodeCursor,
+  toPageRequest,
+} from '../../common/pagination';
 import type { ListMessagesQueryDto } from './dto/list-messages-query.dto';
 
 /** Which messages a page holds, always returned oldest first. */
@@ -33,8 +38,7 @@ export function cutPage<T extends { seq: number }>(
 ): { page: T[]; hasNext: boolean; nextCursor: string | null } {
   const hasNext = rows.length > window.limit;
   // A `before` window is read newest first and returned oldest first: its extra row is the oldest.
-  const page =
-    window.kind === 'before' ? rows.slice(hasNext ? 1 : 0) : rows.slice(0, window.limit);
+  const page = window.kind === 'before' ? rows.slice(hasNext ? 1 : 0) : rows.slice(0, window.limit);
   if (!hasNext || page.length === 0) return { page, hasNext, nextCursor: null };
   const next: { d: Direction; s: number } =
     window.kind === 'before'

@@ -111,7 +111,8 @@ describe.each<MetadataColumn>(['extra_metadata', 'metadata'])(
       dryRunCounts = countsLine(result.stdout, 'dry run: ');
       expect(dryRunCounts).toMatch(/^631 conversations and \d{4} messages upgraded/);
       expect(result.stdout).toMatch(/note: \d+ conversations have no first user message/);
-      expect(result.stdout).toContain('dry run: would apply InitialSchema1795746373500');
+      // The upgrade stands in for the first three migrations; later ones would follow it.
+      expect(result.stdout).not.toContain('InitialSchema1795746373500');
       expect(await contents(database.client)).toEqual(before);
       // No migrations table, no new column, the triggers still there: nothing was written.
       expect(schemaBefore).toBeNull();

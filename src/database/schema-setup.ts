@@ -13,6 +13,7 @@ import {
   upgradePredecessor,
   UpgradeStepError,
 } from './predecessor-upgrade';
+import { UPGRADE_REPLACES } from './migrations/predecessor-upgrade.sql';
 
 /** Schema work waits this long for a lock (a predecessor still running holds them), then says so. */
 const SETUP_LOCK_TIMEOUT_MS = 10_000;
@@ -65,14 +66,17 @@ export async function setUpSchema(
     application_name: 'model-chatbot-nestjs db:setup',
   });
   await guard('cannot connect to PostgreSQL', () => client.connect());
+  let upgrading = false;
   try {
-    if ((await guard('cannot read the schema', () => inspectDatabase(client))) === 'predecessor') {
-      await upgradeInPlace(client, options, guard);
-    }
+    upgrading =
+      (await guard('cannot read the schema', () => inspectDatabase(client))) === 'predecessor';
+    if (upgrading) await upgradeInPlace(client, options, guard);
   } finally {
     await client.end();
   }
-  await migrate(config, endpoint, options, guard);
+  // A dry run did not record the migrations the upgrade stands in for: they are not pending.
+  const replaced = new Set<string>(upgrading ? UPGRADE_REPLACES.map(({ name }) => name) : []);
+  await migrate(config, endpoint, { ...options, replaced }, guard);
 }
 
 /**
@@ -130,7 +134,7 @@ async function upgradeInPlace(client: Client, options: SetupOptions, guard: Guar
 async function migrate(
   config: PostgresConfig,
   endpoint: DatabaseEndpoint,
-  options: SetupOptions,
+  options: SetupOptions & { replaced: ReadonlySet<string> },
   guard: Guard,
 ): Promise<void> {
   const base = buildDataSourceOptions(config, endpoint);
@@ -152,9 +156,10 @@ async function migrate(
       executor.getPendingMigrations(),
     );
     if (options.dryRun) {
+      const toApply = pending.filter((migration) => !options.replaced.has(migration.name));
       options.log(
-        pending.length > 0
-          ? `dry run: would apply ${pending.map((migration) => migration.name).join(', ')}`
+        toApply.length > 0
+          ? `dry run: would apply ${toApply.map((migration) => migration.name).join(', ')}`
           : 'dry run: schema already up to date',
       );
       return;

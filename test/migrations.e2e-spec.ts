@@ -7,23 +7,29 @@ import { MIGRATIONS } from '../src/database/migrations';
 import { testEnvironment } from './support/test-environment';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
+/** The app's own data source on a test database, migrations not run at initialisation. */
+async function connectTo(db: TestDatabase): Promise<DataSource> {
+  const { postgres } = testEnvironment();
+  const config = buildConfig({
+    POSTGRES_HOST: postgres.host,
+    POSTGRES_PORT: String(postgres.port),
+    POSTGRES_USER: postgres.user,
+    POSTGRES_PASSWORD: postgres.password,
+    POSTGRES_DB: db.name,
+    DB_MIGRATIONS_RUN: 'false',
+  });
+  const dataSource = new DataSource(buildDataSourceOptions(config.postgres));
+  await dataSource.initialize();
+  return dataSource;
+}
+
 describe('migrations', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const { postgres } = testEnvironment();
-    const config = buildConfig({
-      POSTGRES_HOST: postgres.host,
-      POSTGRES_PORT: String(postgres.port),
-      POSTGRES_USER: postgres.user,
-      POSTGRES_PASSWORD: postgres.password,
-      POSTGRES_DB: db.name,
-      DB_MIGRATIONS_RUN: 'false',
-    });
-    dataSource = new DataSource(buildDataSourceOptions(config.postgres));
-    await dataSource.initialize();
+    dataSource = await connectTo(db);
   });
 
   afterAll(async () => {
@@ -61,17 +67,7 @@ describe('the SearchTerms migration (frozen SQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const { postgres } = testEnvironment();
-    const config = buildConfig({
-      POSTGRES_HOST: postgres.host,
-      POSTGRES_PORT: String(postgres.port),
-      POSTGRES_USER: postgres.user,
-      POSTGRES_PASSWORD: postgres.password,
-      POSTGRES_DB: db.name,
-      DB_MIGRATIONS_RUN: 'false',
-    });
-    dataSource = new DataSource(buildDataSourceOptions(config.postgres));
-    await dataSource.initialize();
+    dataSource = await connectTo(db);
     for (let i = 0; i < MIGRATIONS.length; i += 1) await dataSource.undoLastMigration();
   });
 

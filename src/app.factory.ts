@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException } from '@nestjs/common';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { LogController, type RawServerDefault } from 'fastify';
@@ -6,8 +6,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { nestsDeeperThan } from './common/json-depth';
+import { jsonShapeProblem } from './common/json-shape';
+import { KnownQueryInterceptor } from './common/known-query.interceptor';
 import { LIMITS } from './common/limits';
+import { StrictValidationPipe } from './common/strict-validation.pipe';
 import type { DatabaseEndpoint } from './database/embedded-postgres';
 import { ShutdownState } from './health/shutdown-state';
 import { createRootLogger, PinoNestLogger, requestId } from './logging/logger';
@@ -41,10 +43,12 @@ export async function createApp(
     AppModule.forRoot(config, database),
     adapter,
     // Boot errors reach the caller (main.ts explains them) instead of exiting the process here.
-    { logger: new PinoNestLogger(logger), abortOnError: false },
+    // Body parsers are this factory's own (acceptJsonOnly): no form or text bodies.
+    { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false },
   );
   echoRequestId(app);
-  limitJsonDepth(app);
+  acceptJsonOnly(app);
+  lingerAfterOversizedBodies(app);
   await app.register(helmet, {
     // Swagger UI at /docs runs inline scripts and styles; everything else is JSON.
     contentSecurityPolicy: {
@@ -67,7 +71,7 @@ export async function createApp(
   }
   closeConnectionsWhileDraining(app);
   app.useGlobalPipes(
-    new ValidationPipe({
+    new StrictValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       forbidUnknownValues: true,
@@ -76,6 +80,7 @@ export async function createApp(
       transformOptions: { enableImplicitConversion: false },
     }),
   );
+  app.useGlobalInterceptors(new KnownQueryInterceptor());
   setUpOpenApi(app);
   return app;
 }
@@ -95,29 +100,68 @@ function setUpOpenApi(app: NestFastifyApplication): void {
 }
 
 /**
- * Parses JSON bodies as Fastify does (prototype-poisoning checks included) after refusing deep
- * nesting: the validation layer walks bodies recursively, and a deep document would exhaust
- * its stack.
+ * JSON is the only body this API takes (any other content type: 415). It is parsed as Fastify
+ * does (prototype-poisoning checks included) once its shape is known to be cheap to validate:
+ * the validation layer walks bodies recursively, and its cost grows faster than their size.
  */
-function limitJsonDepth(app: NestFastifyApplication): void {
-  const parse = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
+function acceptJsonOnly(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parse = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
   app.useBodyParser<RawServerDefault>(
     'application/json',
     { bodyLimit: LIMITS.bodyBytes },
     (request, body, done) => {
       const text = body.toString('utf8');
-      if (nestsDeeperThan(text, LIMITS.jsonDepth)) {
-        done(
-          new BadRequestException(
-            `body nests objects or arrays deeper than ${LIMITS.jsonDepth} levels`,
-          ),
-          undefined,
-        );
+      const problem = jsonShapeProblem(text, LIMITS.json);
+      if (problem) {
+        done(new BadRequestException(problem), undefined);
         return;
       }
       parse(request, text, done);
     },
   );
+}
+
+/**
+ * A body over the limit is answered 413 once the client has finished sending it (read and
+ * discarded, up to a bound), then the connection closes: closing at once, as Fastify does, makes
+ * a client still writing see EPIPE instead of the answer. nginx's lingering close does the same.
+ */
+function lingerAfterOversizedBodies(app: NestFastifyApplication): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (request, reply, payload) => {
+      if (reply.statusCode === 413) await discardRest(request.raw, LIMITS.linger);
+      return payload;
+    });
+}
+
+function discardRest(
+  stream: NodeJS.ReadableStream & { readableEnded?: boolean },
+  bound: { bytes: number; ms: number },
+): Promise<void> {
+  if (stream.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    let read = 0;
+    const stop = (): void => {
+      clearTimeout(timer);
+      stream.removeListener('data', onData);
+      stream.removeListener('end', stop);
+      stream.removeListener('error', stop);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      read += chunk.length;
+      if (read > bound.bytes) stop();
+    };
+    const timer = setTimeout(stop, bound.ms);
+    stream.on('data', onData);
+    stream.once('end', stop);
+    stream.once('error', stop);
+    stream.resume();
+  });
 }
 
 /** Every answer names its request, so a caller can quote it and an operator find its log lines. */

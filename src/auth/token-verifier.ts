@@ -9,7 +9,14 @@ import { ACT_AS_SCOPE, type TokenPrincipal } from './authenticated-user';
 export const HMAC_ALGORITHMS = ['HS256'];
 const VERIFIED_TOKENS_KEPT = 10_000;
 
-export class InvalidTokenError extends Error {}
+export class InvalidTokenError extends Error {
+  constructor(
+    message: string,
+    readonly expired = false,
+  ) {
+    super(message);
+  }
+}
 
 interface VerificationKey {
   key: KeyObject | Uint8Array;
@@ -33,9 +40,15 @@ export class TokenVerifier {
     this.verificationKey = loadVerificationKey(config.auth);
   }
 
-  async verify(token: string): Promise<TokenPrincipal> {
+  /** The principal of a token verified before and not expired since: no signature check. */
+  known(token: string): TokenPrincipal | undefined {
     const known = this.verified.get(token);
-    if (known && known.expiresAt > Date.now()) return known.principal;
+    return known && known.expiresAt > Date.now() ? known.principal : undefined;
+  }
+
+  async verify(token: string): Promise<TokenPrincipal> {
+    const known = this.known(token);
+    if (known) return known;
     const { principal, expiresAt } = await this.verifySignature(token);
     this.remember(token, principal, expiresAt);
     return principal;
@@ -65,12 +78,14 @@ export class TokenVerifier {
         requiredClaims: ['exp'],
       }));
     } catch (error) {
-      throw new InvalidTokenError(describeJoseError(error));
+      throw refusal(error);
     }
-    return {
-      principal: principalOf(payload, this.config.auth.userClaim),
-      expiresAt: (payload.exp as number) * 1000,
-    };
+    const expiresAt = (payload.exp as number) * 1000;
+    const issuedAt = typeof payload.iat === 'number' ? payload.iat * 1000 : Date.now();
+    if (expiresAt - issuedAt > this.config.auth.maxAgeSeconds * 1000) {
+      throw new InvalidTokenError('token lifetime exceeds the maximum this service accepts');
+    }
+    return { principal: principalOf(payload, this.config.auth.userClaim), expiresAt };
   }
 }
 
@@ -120,9 +135,10 @@ function parseScopes(scope: unknown): ReadonlySet<string> {
   return new Set(typeof scope === 'string' ? scope.split(' ').filter(Boolean) : []);
 }
 
-function describeJoseError(error: unknown): string {
-  if (error instanceof errors.JWTExpired) return 'token expired';
-  if (error instanceof errors.JWTClaimValidationFailed)
-    return `token claim "${error.claim}" is invalid`;
-  return 'token is invalid';
+function refusal(error: unknown): InvalidTokenError {
+  if (error instanceof errors.JWTExpired) return new InvalidTokenError('token expired', true);
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return new InvalidTokenError(`token claim "${error.claim}" is invalid`);
+  }
+  return new InvalidTokenError('token is invalid');
 }

@@ -10,7 +10,10 @@ export const LIMITS = {
   jsonObjectBytes: 16 * 1024,
   queryLength: 200,
   bodyBytes: 1024 * 1024,
-  jsonDepth: 64,
+  /** After a 413, how much of the rest of the body is read and discarded before closing. */
+  linger: { bytes: 16 * 1024 * 1024, ms: 5_000 },
+  /** The shape of a JSON body: nesting, members of one object or array, members in all. */
+  json: { depth: 64, width: 1_000, members: 5_000 },
   messagesPerAppend: 10,
   conversationsPageSize: { default: 20, max: 100 },
   messagesPageSize: { default: 50, max: 200 },

@@ -32,6 +32,8 @@ export interface AuthConfig {
   publicKey?: string;
   issuer?: string;
   audience?: string;
+  /** A token whose lifetime (`exp` minus `iat`, or minus now) is longer is refused. */
+  maxAgeSeconds: number;
   /** The claim that holds the integer user id (a service's name, in act-as tokens). */
   userClaim: string;
   /** True when no key was configured and the fixed development key is in use. */

@@ -149,6 +149,12 @@ export class EnvironmentVariables {
   @IsString()
   AUTH_JWT_AUDIENCE?: string;
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(366 * 24 * 3600)
+  AUTH_JWT_MAX_AGE_SECONDS = 86_400;
+
   // A JWT claim name: `sub`, or a custom one such as `user_id` or `https://example.com/uid`.
   @Matches(/^[\x21-\x7e]{1,100}$/, { message: 'AUTH_JWT_USER_CLAIM must be a claim name' })
   AUTH_JWT_USER_CLAIM = 'sub';

@@ -97,6 +97,7 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
       issuer: vars.AUTH_JWT_ISSUER,
       audience: vars.AUTH_JWT_AUDIENCE,
       userClaim: vars.AUTH_JWT_USER_CLAIM,
+      maxAgeSeconds: vars.AUTH_JWT_MAX_AGE_SECONDS,
       usingDevelopmentKey,
     },
     corsOrigins: vars.CORS_ORIGINS.split(',')

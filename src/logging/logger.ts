@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { LogLevel } from '../config/app-config';
+import { serializeError } from './error-serializer';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -18,6 +19,7 @@ export function createRootLogger(level: LogLevel, format: 'json' | 'pretty' = 'j
     level,
     base: { service: 'model-chatbot-nestjs' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: { err: serializeError },
     redact: {
       paths: [
         'req.headers.authorization',

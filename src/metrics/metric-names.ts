@@ -10,6 +10,7 @@ export const METRICS = {
   messagesAppended: 'chat_messages_appended_total',
   rateLimitFailOpen: 'rate_limit_fail_open_total',
   rateLimited: 'rate_limited_total',
+  tokensRefused: 'auth_tokens_refused_total',
 } as const;
 
 /** The agents of the agent service; any other name is counted as `other` (bounded cardinality). */

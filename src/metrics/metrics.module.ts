@@ -58,6 +58,11 @@ const METRIC_PROVIDERS = [
   }),
   makeCounterProvider({ name: METRICS.rateLimited, help: 'Requests refused with 429' }),
   makeCounterProvider({
+    name: METRICS.tokensRefused,
+    help: 'Bearer tokens refused, by reason (missing, invalid, expired, limited: the address was refused too often)',
+    labelNames: ['reason'],
+  }),
+  makeCounterProvider({
     name: METRICS.messagesAppended,
     help: 'Messages stored, by role and agent (unknown agents counted as other)',
     labelNames: ['role', 'agent'],

@@ -17,14 +17,18 @@ export interface BackupManifest {
 }
 
 export async function readManifest(path: string): Promise<BackupManifest> {
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new BackupError(`no manifest beside the archive: ${path}`);
+  });
+  return parseManifest(text, path);
+}
+
+export function parseManifest(text: string, path: string): BackupManifest {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    const missing = (error as { code?: string }).code === 'ENOENT';
-    throw new BackupError(
-      missing ? `no manifest beside the archive: ${path}` : `${path} is not valid JSON`,
-    );
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BackupError(`${path} is not valid JSON`);
   }
   const problem = manifestProblem(parsed);
   if (problem) throw new BackupError(`${path} is not a db:backup manifest: ${problem}`);

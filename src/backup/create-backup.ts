@@ -40,6 +40,8 @@ export async function createBackup(config: PostgresConfig, dir: string): Promise
     connectionTimeoutMillis: 5000,
     application_name: 'model-chatbot-backup',
   });
+  // A server that goes away while pg_dump runs fails the dump; the idle client must not crash us.
+  client.on('error', () => undefined);
   try {
     try {
       await client.connect();
@@ -81,8 +83,6 @@ export async function createBackup(config: PostgresConfig, dir: string): Promise
       ),
       countRows(client),
     ]);
-    // The exporting transaction stays open until pg_dump is done with the snapshot.
-    await client.query('COMMIT');
     if (dump.status === 'rejected') throw dump.reason;
     if (dump.value.code !== 0) {
       throw new BackupError(
@@ -92,6 +92,8 @@ export async function createBackup(config: PostgresConfig, dir: string): Promise
     if (counts.status === 'rejected') {
       throw new BackupError(`backup failed counting rows: ${describeDatabaseError(counts.reason)}`);
     }
+    // The exporting transaction stayed open until pg_dump was done with the snapshot.
+    await client.query('COMMIT');
     const manifest: BackupManifest = {
       format: 1,
       archive: basename(files.archive),

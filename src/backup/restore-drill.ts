@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Client } from 'pg';
@@ -10,7 +10,7 @@ import type { DatabaseEndpoint } from '../database/embedded-postgres';
 import { libpqEnvironment, restoreArguments, runPgTool } from '../database/pg-tools';
 import { archiveFiles } from './archive-files';
 import { BackupError, describeDatabaseError } from './backup-error';
-import { readManifest, type BackupManifest } from './backup-manifest';
+import { parseManifest, type BackupManifest } from './backup-manifest';
 import { parseChecksumFile, sha256OfFile } from './checksums';
 import { countRows } from './table-rows';
 
@@ -67,8 +67,12 @@ async function checkFiles(archive: string): Promise<BackupManifest> {
       throw new BackupError(`no checksum file beside the archive: ${files.checksum}`);
     }),
   );
-  await checkChecksum(files.manifest, expected, files.checksum);
-  const manifest = await readManifest(files.manifest);
+  const manifestText = await readFile(files.manifest).catch(() => {
+    throw new BackupError(`no manifest beside the archive: ${files.manifest}`);
+  });
+  const sha256 = createHash('sha256').update(manifestText).digest('hex');
+  checkChecksum(basename(files.manifest), sha256, expected, files.checksum);
+  const manifest = parseManifest(manifestText.toString('utf8'), files.manifest);
   if (size !== manifest.archiveBytes) {
     throw new BackupError(
       size < manifest.archiveBytes
@@ -76,20 +80,21 @@ async function checkFiles(archive: string): Promise<BackupManifest> {
         : `archive is ${size} bytes, db:backup wrote ${manifest.archiveBytes}`,
     );
   }
-  await checkChecksum(archive, expected, files.checksum);
+  checkChecksum(basename(archive), await sha256OfFile(archive), expected, files.checksum);
   return manifest;
 }
 
-async function checkChecksum(
-  path: string,
+function checkChecksum(
+  name: string,
+  actual: string,
   expected: Map<string, string>,
   checksumFile: string,
-): Promise<void> {
-  const want = expected.get(basename(path));
-  if (!want) throw new BackupError(`${checksumFile} holds no checksum for ${basename(path)}`);
-  if ((await sha256OfFile(path)) !== want) {
+): void {
+  const want = expected.get(name);
+  if (!want) throw new BackupError(`${checksumFile} holds no checksum for ${name}`);
+  if (actual !== want) {
     throw new BackupError(
-      `checksum mismatch: ${basename(path)} is not what db:backup wrote (${checksumFile} says otherwise)`,
+      `checksum mismatch: ${name} is not what db:backup wrote (${checksumFile} says otherwise)`,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { describeConnectionFailure, isConnectionFailure } from '../database/database-health';
+import { describeConnectionFailure, isConnectionFailure } from '../database/database-errors';
 
 /** A failure of a backup or a drill, with a message an operator can act on (no password in it). */
 export class BackupError extends Error {

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { Client } from 'pg';
 import type { PostgresConfig } from '../config/app-config';
 import { endpointOf, sslOptions } from '../database/data-source-options';
-import { describeConnectionFailure } from '../database/database-health';
+import { describeConnectionFailure } from '../database/database-errors';
 import { libpqEnvironment, runPgTool } from '../database/pg-tools';
 import { archiveFiles, archiveName, temporaryPath } from './archive-files';
 import { BackupError, describeDatabaseError } from './backup-error';

@@ -17,8 +17,6 @@ import { countRows } from './table-rows';
 export interface DrillReport {
   manifest: BackupManifest;
   scratchDatabase: string;
-  /** Not failures: what db:setup would warn about too. */
-  warnings: string[];
 }
 
 /**
@@ -45,9 +43,9 @@ export async function runRestoreDrill(
         `restore failed (pg_restore exited ${restore.code}): ${restore.stderr.trim()}`,
       );
     }
-    const warnings = await checkSchema(config, endpoint);
+    await checkSchema(config, endpoint);
     await checkRowCounts(config, endpoint, manifest.tables);
-    return { manifest, scratchDatabase: scratch, warnings };
+    return { manifest, scratchDatabase: scratch };
   } finally {
     await dropScratchDatabase(config, scratch);
   }
@@ -129,8 +127,8 @@ async function dropScratchDatabase(config: PostgresConfig, name: string): Promis
   });
 }
 
-/** db:setup's checks, through its functions: tables, indexes and extensions, Hangul trigrams. */
-async function checkSchema(config: PostgresConfig, endpoint: DatabaseEndpoint): Promise<string[]> {
+/** db:setup's check, through its functions: the required tables, indexes and extensions. */
+async function checkSchema(config: PostgresConfig, endpoint: DatabaseEndpoint): Promise<void> {
   const dataSource = new DataSource({
     ...buildDataSourceOptions({ ...config, poolSize: 1, maxOverflow: 0 }, endpoint),
     migrationsRun: false,
@@ -145,9 +143,6 @@ async function checkSchema(config: PostgresConfig, endpoint: DatabaseEndpoint): 
     if (missing.length > 0) {
       throw new BackupError(`schema incomplete after restore: missing ${missing.join(', ')}`);
     }
-    return health.schema.hangulTrigrams
-      ? []
-      : ['pg_trgm does not see Hangul in the restored database (its LC_CTYPE is not UTF-8)'];
   } catch (error) {
     if (error instanceof BackupError) throw error;
     throw new BackupError(`cannot inspect the restored schema: ${describeDatabaseError(error)}`);

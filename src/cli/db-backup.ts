@@ -119,7 +119,6 @@ async function drill(config: AppConfig, archive: string): Promise<boolean> {
   let success = false;
   try {
     const report = await runRestoreDrill(config.postgres, archive);
-    for (const warning of report.warnings) console.warn(`warning: ${warning}`);
     const tables = Object.entries(report.manifest.tables)
       .map(([table, count]) => `${table} ${count}`)
       .join(', ');

@@ -15,6 +15,10 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
+# pg_dump and pg_restore for db:backup and db:restore (the backup CronJob runs this image): the
+# client tools of the server's major version, PostgreSQL 15.
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client-15 \
+  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 8000

@@ -63,8 +63,10 @@ describe('npm run db:backup and db:restore', () => {
     const backup = await runCli('db-backup.ts', ['--dir', dir], env(t.db.name));
     expect(backup.stderr).toBe('');
     expect(backup.code).toBe(0);
-    const [archive] = await readdir(dir);
+    const names = await readdir(dir);
+    const archive = names.find((name) => name.endsWith('.dump'))!;
     expect(archive).toMatch(new RegExp(`^${t.db.name}-\\d{8}T\\d{6}Z\\.dump$`));
+    expect(names.sort()).toEqual([archive, `${archive}.manifest.json`, `${archive}.sha256`]);
 
     const restore = await runCli('db-restore.ts', [join(dir, archive)], env(restored));
     expect(restore.stderr).toBe('');
@@ -77,7 +79,7 @@ describe('npm run db:backup and db:restore', () => {
   });
 
   it('refuses to restore into a database that holds tables, unless told to replace them', async () => {
-    const [archive] = await readdir(dir);
+    const archive = (await readdir(dir)).find((name) => name.endsWith('.dump'))!;
     const refused = await runCli('db-restore.ts', [join(dir, archive)], env(restored));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`database ${restored} is not empty`);
@@ -104,7 +106,9 @@ describe('npm run db:backup and db:restore', () => {
       POSTGRES_PORT: '1',
     });
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toContain('backup failed (pg_dump exited 1)');
-    expect((await readdir(dir)).filter((name) => name.endsWith('.dump'))).toHaveLength(1);
+    expect(unreachable.stderr).toContain(
+      `backup failed: cannot reach ${postgres.host}:1/${t.db.name}: connection refused`,
+    );
+    expect(await readdir(dir)).toHaveLength(3);
   });
 });

@@ -1,9 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { buildConfig } from '../src/config/load-config';
 import { CLOSE_DEADLINE_MS } from '../src/health/shutdown-state';
+import { runCli } from './support/run-cli';
 import { startTestApp, type TestApp } from './support/test-app';
+import { testEnvironment } from './support/test-environment';
 
 const ROOT = join(__dirname, '..');
 const K8S = join(ROOT, 'deploy', 'k8s');
@@ -46,9 +50,11 @@ describe('deploy/k8s', () => {
     expect(all.map((manifest) => manifest.kind).sort()).toEqual(
       [
         'ConfigMap',
+        'CronJob',
         'Deployment',
         'HorizontalPodAutoscaler',
         'Job',
+        'PersistentVolumeClaim',
         'PodDisruptionBudget',
         'Secret',
         'Secret',
@@ -112,6 +118,74 @@ describe('deploy/k8s', () => {
     const [pdb] = byKind('PodDisruptionBudget');
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
   });
+
+  it('backs up nightly with the command the README shows, onto its volume, and that command passes its drill', async () => {
+    const [cronJob] = byKind('CronJob');
+    expect(cronJob.spec.schedule).toMatch(/^(\S+ ){4}\S+$/);
+    expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
+    const pod = cronJob.spec.jobTemplate.spec.template.spec;
+    const [backup] = pod.containers;
+    const [node, script, ...args] = backup.command as string[];
+    expect([node, script]).toEqual(['node', 'dist/src/cli/db-backup.js']);
+    expect(args).toEqual(expect.arrayContaining(['--keep', '--verify-after']));
+    const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(packageJson.scripts['db:backup']).toContain('src/cli/db-backup.ts');
+
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Backups'), readme.indexOf('### Tuning'));
+    expect(section).toContain(`\n${backup.command.join(' ')}\n`);
+    expect(section).toContain(`\`npm run db:backup -- ${args.join(' ')}\``);
+    expect(section).toContain(`schedule: "${cronJob.spec.schedule}"`);
+
+    const env = Object.fromEntries(
+      backup.env.map((variable: { name: string; value: string }) => [
+        variable.name,
+        variable.value,
+      ]),
+    );
+    const mountOf = (path: string): string =>
+      backup.volumeMounts.find((mount: { mountPath: string }) => mount.mountPath === path).name;
+    const volume = (name: string): any =>
+      pod.volumes.find((candidate: { name: string }) => candidate.name === name);
+    const [claim] = byKind('PersistentVolumeClaim');
+    expect(volume(mountOf(env.BACKUP_DIR)).persistentVolumeClaim.claimName).toBe(
+      claim.metadata.name,
+    );
+    expect(volume(mountOf(env.BACKUP_METRICS_DIR)).hostPath.path).toBe(env.BACKUP_METRICS_DIR);
+    expect(
+      backup.envFrom.map((source: { secretRef?: { name: string } }) => source.secretRef?.name),
+    ).toContain('model-chatbot-migrator');
+    const secret = byKind('Secret').find(
+      (manifest) => manifest.metadata.name === 'model-chatbot',
+    ) as unknown as { stringData: Record<string, string> };
+    const config = buildConfig({ ...configMap, ...secret.stringData, ...env });
+    expect([config.backupDir, config.backupMetricsDir]).toEqual([
+      env.BACKUP_DIR,
+      env.BACKUP_METRICS_DIR,
+    ]);
+
+    const dir = await mkdtemp(join(tmpdir(), 'chatbot-cronjob-'));
+    try {
+      const { postgres } = testEnvironment();
+      const result = await runCli('db-backup.ts', args, {
+        POSTGRES_HOST: postgres.host,
+        POSTGRES_PORT: String(postgres.port),
+        POSTGRES_USER: postgres.user,
+        POSTGRES_PASSWORD: postgres.password,
+        POSTGRES_DB: t.db.name,
+        BACKUP_DIR: join(dir, 'backups'),
+        BACKUP_METRICS_DIR: join(dir, 'textfile'),
+      });
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(result.stdout).toContain('drill passed');
+      expect((await readdir(join(dir, 'textfile'))).sort()).toEqual([
+        `chatbot_backup_${t.db.name}.prom`,
+        `chatbot_backup_drill_${t.db.name}.prom`,
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('Dockerfile', () => {
@@ -123,5 +197,15 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/health\/ready/m);
     expect(dockerfile).toContain('CMD ["node", "dist/src/main.js"]');
+  });
+
+  it("ships pg_dump and pg_restore of the server's major version in the image the backup CronJob runs", () => {
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+    expect(runtime).toMatch(/apt-get install -y --no-install-recommends postgresql-client-15\b/);
+    const all = manifests();
+    const cronJob = all.find((manifest) => manifest.kind === 'CronJob')!;
+    const deployment = all.find((manifest) => manifest.kind === 'Deployment')!;
+    const [backup] = cronJob.spec.jobTemplate.spec.template.spec.containers;
+    expect(backup.image).toBe(deployment.spec.template.spec.containers[0].image);
   });
 });

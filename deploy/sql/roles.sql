@@ -4,7 +4,8 @@
 --   psql -v database=conversations -v owner_password='...' -v app_password='...' \
 --        -f deploy/sql/roles.sql
 --
--- chatbot_user  the seed's role: owns the schema objects; the release job runs migrations as it.
+-- chatbot_user  the seed's role: owns the schema objects; the release job runs migrations as it,
+--               and the nightly backup its pg_dump and restore drill.
 -- chatbot_app   the runtime role the service runs as: reads and writes rows, nothing else.
 -- Safe to run again: roles are created only when missing (passwords are then left alone).
 
@@ -15,6 +16,10 @@ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'chatbot_user') \gexec
 
 SELECT format('CREATE ROLE chatbot_app LOGIN PASSWORD %L', :'app_password')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'chatbot_app') \gexec
+
+-- The backup's restore drill restores each archive into a scratch database that it creates and
+-- drops (deploy/k8s/backup-cronjob.yaml).
+ALTER ROLE chatbot_user CREATEDB;
 
 -- The seed's grants: connect, and create in the database (trusted extensions: pg_trgm, btree_gin).
 SELECT format('GRANT CONNECT, CREATE ON DATABASE %I TO chatbot_user', :'database') \gexec

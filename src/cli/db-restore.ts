@@ -7,7 +7,7 @@ import { createDatabaseIfMissing } from '../database/create-database';
 import { endpointOf, sslOptions } from '../database/data-source-options';
 import { describeConnectionFailure } from '../database/database-errors';
 import type { DatabaseEndpoint } from '../database/embedded-postgres';
-import { libpqEnvironment, runPgTool } from '../database/pg-tools';
+import { libpqEnvironment, restoreArguments, runPgTool } from '../database/pg-tools';
 
 const USAGE =
   'usage: npm run db:restore -- FILE [--clean]   (--clean replaces what the database holds)';
@@ -63,13 +63,7 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  const args = [
-    '--no-owner',
-    '--no-password',
-    '--exit-on-error',
-    '--single-transaction',
-    `--dbname=${endpoint.database}`,
-  ];
+  const args = restoreArguments(endpoint.database);
   if (values.clean) args.push('--clean', '--if-exists');
   const { code, stderr } = await runPgTool('pg_restore', [...args, file], env);
   if (code !== 0) {

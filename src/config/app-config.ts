@@ -56,4 +56,8 @@ export interface AppConfig {
   rateLimitPerMinute: number;
   shutdownDrainMs: number;
   backupDir: string;
+  /** How many archives of a database db:backup keeps (the newest). */
+  backupKeep: number;
+  /** Unset: db:backup writes no metrics (else node-exporter textfiles there). */
+  backupMetricsDir?: string;
 }

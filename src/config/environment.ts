@@ -181,6 +181,17 @@ export class EnvironmentVariables {
   @MinLength(1)
   BACKUP_DIR = './backups';
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  BACKUP_KEEP = 14;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @IsString()
+  BACKUP_METRICS_DIR?: string;
+
   @Transform(toOptionalBool)
   @IsOptional()
   @IsBoolean()

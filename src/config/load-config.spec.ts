@@ -89,6 +89,15 @@ describe('buildConfig', () => {
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
 
+  it('keeps 14 backups unless told otherwise, never fewer than one, and writes metrics only when given a directory', () => {
+    expect(buildConfig({})).toMatchObject({ backupKeep: 14, backupMetricsDir: undefined });
+    expect(
+      buildConfig({ BACKUP_KEEP: '3', BACKUP_METRICS_DIR: '/var/lib/node-exporter' }),
+    ).toMatchObject({ backupKeep: 3, backupMetricsDir: '/var/lib/node-exporter' });
+    expect(() => buildConfig({ BACKUP_KEEP: '0' })).toThrow(/BACKUP_KEEP: /);
+    expect(() => buildConfig({ BACKUP_KEEP: 'all' })).toThrow(/BACKUP_KEEP: /);
+  });
+
   it('is documented variable for variable in .env.example', () => {
     const example = parseEnv(readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8'));
     const declared = getMetadataStorage()

@@ -106,5 +106,7 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     backupDir: vars.BACKUP_DIR,
+    backupKeep: vars.BACKUP_KEEP,
+    backupMetricsDir: vars.BACKUP_METRICS_DIR,
   };
 }

@@ -43,3 +43,17 @@ export function runPgTool(
     child.once('close', (code) => resolve({ code: code ?? 1, stderr }));
   });
 }
+
+/**
+ * How db:restore and the restore drill run pg_restore into `database`: all or nothing, owned by
+ * the restoring role, stopping at the first error.
+ */
+export function restoreArguments(database: string): string[] {
+  return [
+    '--no-owner',
+    '--no-password',
+    '--exit-on-error',
+    '--single-transaction',
+    `--dbname=${database}`,
+  ];
+}

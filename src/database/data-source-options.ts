@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ClientBase } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { PostgresConfig } from '../config/app-config';
 import { Conversation } from '../conversations/conversation.entity';
@@ -30,6 +31,75 @@ export function poolTimeouts(statementTimeoutMs: number): PoolTimeouts {
   };
 }
 
+/** The timeouts as PostgreSQL names them. */
+const TIMEOUT_SETTINGS = {
+  statement_timeout: 'statementTimeoutMs',
+  lock_timeout: 'lockTimeoutMs',
+  idle_in_transaction_session_timeout: 'idleInTransactionTimeoutMs',
+} as const satisfies Record<string, keyof PoolTimeouts>;
+
+type TimeoutSetting = keyof typeof TIMEOUT_SETTINGS;
+
+/**
+ * A pooled server that does not enforce the configured timeouts. Class 08 (connection exception):
+ * a request that needed the connection answers 503, and the boot stops with this message.
+ */
+export class ServerTimeoutsError extends Error {
+  readonly code = '08004';
+
+  constructor(looser: string[]) {
+    super(
+      `POSTGRES_POOLER=pgbouncer, but the server's ${looser.join(', ')}: set them as database or role defaults (README, "PgBouncer")`,
+    );
+    this.name = 'ServerTimeoutsError';
+  }
+}
+
+/**
+ * The settings the server applies that are looser than configured (0, "off", counts as looser),
+ * one phrase each; empty when it enforces all of them.
+ */
+export function looserServerTimeouts(
+  timeouts: PoolTimeouts,
+  server: Partial<Record<TimeoutSetting, number>>,
+): string[] {
+  return Object.entries(TIMEOUT_SETTINGS).flatMap(([name, key]) => {
+    const actual = server[name as TimeoutSetting] ?? 0;
+    const expected = timeouts[key];
+    return actual > 0 && actual <= expected
+      ? []
+      : [`${name} is ${actual > 0 ? `${actual} ms` : 'off'} (at most ${expected} ms configured)`];
+  });
+}
+
+/**
+ * Direct connections carry the timeouts as startup parameters. A pooler refuses those and shares
+ * server sessions between clients, so there the server must apply them itself (database or role
+ * defaults), and each new connection checks that it does: the timeouts are never silently lost.
+ */
+function timeoutOptions(config: PostgresConfig, timeouts: PoolTimeouts): Record<string, unknown> {
+  if (config.pooler === 'none') {
+    return {
+      statement_timeout: timeouts.statementTimeoutMs,
+      lock_timeout: timeouts.lockTimeoutMs,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+    };
+  }
+  return {
+    onConnect: async (client: ClientBase): Promise<void> => {
+      const { rows } = await client.query<{ name: TimeoutSetting; ms: number }>(
+        `SELECT name, setting::int AS ms FROM pg_settings WHERE name = ANY($1)`,
+        [Object.keys(TIMEOUT_SETTINGS)],
+      );
+      const looser = looserServerTimeouts(
+        timeouts,
+        Object.fromEntries(rows.map(({ name, ms }) => [name, ms])),
+      );
+      if (looser.length > 0) throw new ServerTimeoutsError(looser);
+    },
+  };
+}
+
 /**
  * The one builder of data-source options, shared by the app and the TypeORM CLI (`ormconfig.ts`),
  * so that the two can never drift. `synchronize` is never on: migrations own the schema.
@@ -58,9 +128,7 @@ export function buildDataSourceOptions(
       idleTimeoutMillis: 30_000,
       keepAlive: true,
       application_name: 'model-chatbot-nestjs',
-      statement_timeout: timeouts.statementTimeoutMs,
-      lock_timeout: timeouts.lockTimeoutMs,
-      idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+      ...timeoutOptions(config, timeouts),
       // Client-side bound too: a server that stops answering must not hold a request forever.
       query_timeout: timeouts.statementTimeoutMs + 1000,
     },

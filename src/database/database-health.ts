@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { ServerTimeoutsError } from './data-source-options';
 import { REQUIRED_EXTENSIONS, REQUIRED_INDEXES, REQUIRED_TABLES } from './schema-requirements';
 
 export interface SchemaReport {
@@ -98,12 +99,15 @@ export function isConnectionFailure(error: unknown): boolean {
 
 /** Failures that retrying cannot fix: TLS verification, authentication, a missing database. */
 export function isPermanentConnectionFailure(error: unknown): boolean {
+  if (error instanceof ServerTimeoutsError) return true;
   const description = describeConnectionFailure(error);
   return /^(TLS|authentication failed|the database does not exist)/.test(description);
 }
 
 /** What went wrong, in words an operator can act on, without echoing hosts or credentials. */
 export function describeConnectionFailure(error: unknown): string {
+  // Names settings and the configured values only: safe to print.
+  if (error instanceof ServerTimeoutsError) return error.message;
   const code = (error as { code?: string })?.code;
   const message = error instanceof Error ? error.message : String(error);
   switch (code) {

@@ -28,8 +28,7 @@ export class PostgresCluster {
     const dataDir = await mkdtemp(join(tmpdir(), 'chatbot-test-cluster-'));
     const asRoot = process.getuid?.() === 0;
     if (asRoot) {
-      const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
-      const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
+      const { uid, gid } = await postgresOsUser();
       await chown(dataDir, uid, gid);
     }
     const cluster = new PostgresCluster(
@@ -143,4 +142,11 @@ export class PostgresCluster {
     const commandArgs = this.runAs.length > 0 ? [...prefix, join(BIN, binary), ...args] : args;
     await run(command, commandArgs, { timeout: 60_000 });
   }
+}
+
+/** The `postgres` OS user, which servers refusing to run as root run as. */
+export async function postgresOsUser(): Promise<{ uid: number; gid: number }> {
+  const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
+  const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
+  return { uid, gid };
 }

@@ -28,13 +28,14 @@ export class TestPgBouncer {
   ) {}
 
   static async start(
-    server: { host: string; port: number; user: string },
+    server: { host: string; port: number; user: string; password: string },
     options: PgBouncerOptions = {},
   ): Promise<TestPgBouncer> {
     const dir = await mkdtemp(join(tmpdir(), 'chatbot-test-pgbouncer-'));
     const bouncer = new TestPgBouncer(dir, await freePort());
     const poolSize = options.poolSize ?? 10;
-    await writeFile(join(dir, 'userlist.txt'), `"${server.user}" ""\n`);
+    // Clients are trusted; PgBouncer logs in to the server with this password when it asks for one.
+    await writeFile(join(dir, 'userlist.txt'), `"${server.user}" "${server.password}"\n`);
     await writeFile(
       join(dir, 'pgbouncer.ini'),
       [

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './app-process';
+import { acceptsConnections } from './ports';
 import { postgresOsUser } from './postgres-cluster';
 
 export const PGBOUNCER_BINARY = '/usr/sbin/pgbouncer';
@@ -92,7 +92,7 @@ export class TestPgBouncer {
     this.process = child;
     child.stderr?.on('data', (chunk) => (this.output += chunk));
     const deadline = Date.now() + 10_000;
-    while (!(await accepts(this.port))) {
+    while (!(await acceptsConnections(this.port))) {
       if (child.exitCode !== null || Date.now() > deadline) {
         await this.stop();
         throw new Error(`pgbouncer did not start on ${this.port}:\n${this.output}`);
@@ -100,15 +100,4 @@ export class TestPgBouncer {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -43,7 +43,9 @@ export class TestRedisSentinel {
           [
             `sentinel monitor ${TestRedisSentinel.NAME} 127.0.0.1 ${primary.port} 2`,
             `sentinel down-after-milliseconds ${TestRedisSentinel.NAME} 1000`,
-            `sentinel failover-timeout ${TestRedisSentinel.NAME} 10000`,
+            // Also how long a sentinel waits before it may fail the same primary over again
+            // (twice this): short, so that a test can fail over twice in a row.
+            `sentinel failover-timeout ${TestRedisSentinel.NAME} 2000`,
             `sentinel parallel-syncs ${TestRedisSentinel.NAME} 1`,
             '',
           ].join('\n'),
@@ -84,12 +86,23 @@ export class TestRedisSentinel {
 
   /**
    * A failover the sentinels run at once (SENTINEL FAILOVER: no failure needed). Resolves with the
-   * new primary's port once every sentinel names it and it accepts writes. The old primary follows
-   * it some 10 s later, when a sentinel next asks it for INFO.
+   * new primary's port once every sentinel names it and it says it is one. The old primary follows
+   * it later, when a sentinel reconfigures it: not waited for here.
    */
   async failover(): Promise<number> {
     const before = await this.primaryPort();
-    await redisCli(this.sentinelServers[0].port, ['sentinel', 'failover', TestRedisSentinel.NAME]);
+    // A sentinel that ran the previous failover refuses another for a while: ask each in turn.
+    await this.until(async () => {
+      for (const sentinel of this.sentinelServers) {
+        const answer = await redisCli(sentinel.port, [
+          'sentinel',
+          'failover',
+          TestRedisSentinel.NAME,
+        ]);
+        if (answer === 'OK') return true;
+      }
+      return false;
+    }, 'no sentinel would fail over');
     return this.waitForNewPrimary(before);
   }
 

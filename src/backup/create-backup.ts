@@ -2,7 +2,7 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Client } from 'pg';
 import type { PostgresConfig } from '../config/app-config';
-import { endpointOf, sslOptions } from '../database/data-source-options';
+import { sessionEndpointOf, sslOptions } from '../database/data-source-options';
 import { describeConnectionFailure } from '../database/database-errors';
 import { libpqEnvironment, runPgTool } from '../database/pg-tools';
 import { archiveFiles, archiveName, temporaryPath } from './archive-files';
@@ -23,7 +23,7 @@ export interface BackupResult {
  * exists is whole. On failure nothing is left behind.
  */
 export async function createBackup(config: PostgresConfig, dir: string): Promise<BackupResult> {
-  const endpoint = endpointOf(config);
+  const endpoint = sessionEndpointOf(config);
   const startedAt = new Date();
   const files = archiveFiles(join(dir, archiveName(endpoint.database, startedAt)));
   if (await exists(files.archive)) {

@@ -4,7 +4,11 @@ import { basename } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresConfig } from '../config/app-config';
-import { buildDataSourceOptions, endpointOf, sslOptions } from '../database/data-source-options';
+import {
+  buildDataSourceOptions,
+  sessionEndpointOf,
+  sslOptions,
+} from '../database/data-source-options';
 import { databaseHealthCheck, missingParts } from '../database/database-health';
 import type { DatabaseEndpoint } from '../database/embedded-postgres';
 import { libpqEnvironment, restoreArguments, runPgTool } from '../database/pg-tools';
@@ -32,7 +36,7 @@ export async function runRestoreDrill(
   const manifest = await checkFiles(archive);
   const scratch = await createScratchDatabase(config, manifest.database);
   try {
-    const endpoint = { ...endpointOf(config), database: scratch };
+    const endpoint = { ...sessionEndpointOf(config), database: scratch };
     const restore = await runPgTool(
       'pg_restore',
       [...restoreArguments(scratch), archive],
@@ -183,7 +187,7 @@ async function withAdminClient<T>(
   config: PostgresConfig,
   work: (client: Client) => Promise<T>,
 ): Promise<T> {
-  const client = connectionTo(config, { ...endpointOf(config), database: 'postgres' });
+  const client = connectionTo(config, { ...sessionEndpointOf(config), database: 'postgres' });
   await client.connect();
   try {
     return await work(client);

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import type { PostgresConfig } from '../config/app-config';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { createDatabaseIfMissing } from '../database/create-database';
-import { endpointOf, sslOptions } from '../database/data-source-options';
+import { sessionEndpointOf, sslOptions } from '../database/data-source-options';
 import { describeConnectionFailure } from '../database/database-errors';
 import type { DatabaseEndpoint } from '../database/embedded-postgres';
 import { libpqEnvironment, restoreArguments, runPgTool } from '../database/pg-tools';
@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     console.error('db:restore needs POSTGRES_HOST: restore into a server you configured');
     return 1;
   }
-  const endpoint = endpointOf(config.postgres);
+  const endpoint = sessionEndpointOf(config.postgres);
   try {
     await access(file);
   } catch {

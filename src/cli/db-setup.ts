@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { ConfigError, loadConfig } from '../config/load-config';
-import { buildDataSourceOptions } from '../database/data-source-options';
+import { buildDataSourceOptions, sessionEndpointOf } from '../database/data-source-options';
 import { describeConnectionFailure } from '../database/database-errors';
 import { databaseHealthCheck } from '../database/database-health';
 import { openDatabaseTarget, type DatabaseTarget } from '../database/database-target';
@@ -120,7 +120,9 @@ async function setUp(
 ): Promise<number> {
   const progress = new ProgressLine('messages upgraded');
   try {
-    await setUpSchema(config.postgres, target.endpoint, {
+    // Schema work needs a session: past a transaction pooler, the server itself.
+    const endpoint = config.postgres.host ? sessionEndpointOf(config.postgres) : target.endpoint;
+    await setUpSchema(config.postgres, endpoint, {
       ...options,
       log: (line) => console.log(line),
       progress: (done, total) => progress.update(done, total),

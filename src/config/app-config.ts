@@ -1,6 +1,7 @@
-import type { LOG_LEVELS, SSL_MODES } from './environment';
+import type { LOG_LEVELS, POOLERS, SSL_MODES } from './environment';
 
 export type SslMode = (typeof SSL_MODES)[number];
+export type Pooler = (typeof POOLERS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface PostgresConfig {
@@ -15,6 +16,16 @@ export interface PostgresConfig {
   sslMode: SslMode;
   sslCaPath?: string;
   statementTimeoutMs: number;
+  /**
+   * `pgbouncer`: a transaction-pooling PgBouncer (or a managed pooler like it) sits in between, so
+   * nothing may live in a session and no setting travels as a startup parameter.
+   */
+  pooler: Pooler;
+  /**
+   * A direct connection for work that needs a session of its own (session advisory locks,
+   * LISTEN), which a transaction pooler cannot give. Defaults to `host` and `port`.
+   */
+  session: { host?: string; port: number };
   dataDir: string;
   migrationsRun: boolean;
 }

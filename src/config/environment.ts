@@ -28,7 +28,11 @@ const toOptionalBool = ({ value }: { value: unknown }): unknown => {
 const emptyAsUnset = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
+const toOptionalInt = (params: { value: unknown }): unknown =>
+  toInt({ value: emptyAsUnset(params) });
+
 export const SSL_MODES = ['disable', 'require', 'verify-full'] as const;
+export const POOLERS = ['none', 'pgbouncer'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 /** The environment variables of `configuration.md`, as strings arrive from the environment. */
@@ -93,6 +97,23 @@ export class EnvironmentVariables {
   @Min(100)
   @Max(600_000)
   POSTGRES_STATEMENT_TIMEOUT_MS = 5000;
+
+  @IsIn(POOLERS)
+  POSTGRES_POOLER: (typeof POOLERS)[number] = 'none';
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.\-:[\]]+$/, {
+    message: 'POSTGRES_SESSION_HOST must be a host name or address, not a URL',
+  })
+  POSTGRES_SESSION_HOST?: string;
+
+  @Transform(toOptionalInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  POSTGRES_SESSION_PORT?: number;
 
   @Transform(emptyAsUnset)
   @IsOptional()

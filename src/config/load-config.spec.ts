@@ -78,6 +78,34 @@ describe('buildConfig', () => {
     ).toBe('verify-full');
   });
 
+  it('talks to PostgreSQL directly unless told of a pooler; the session endpoint defaults to the main one', () => {
+    const direct = buildConfig({ POSTGRES_HOST: 'db', POSTGRES_PORT: '6432' }).postgres;
+    expect(direct.pooler).toBe('none');
+    expect(direct.session).toEqual({ host: 'db', port: 6432 });
+    const pooled = buildConfig({
+      POSTGRES_HOST: 'pgbouncer',
+      POSTGRES_PORT: '6432',
+      POSTGRES_POOLER: 'pgbouncer',
+      POSTGRES_SESSION_HOST: 'db-primary',
+      POSTGRES_SESSION_PORT: '5432',
+    }).postgres;
+    expect(pooled.pooler).toBe('pgbouncer');
+    expect(pooled.session).toEqual({ host: 'db-primary', port: 5432 });
+    expect(
+      buildConfig({ POSTGRES_HOST: 'db', POSTGRES_SESSION_HOST: '', POSTGRES_SESSION_PORT: '' })
+        .postgres.session,
+    ).toEqual({ host: 'db', port: 5432 });
+    expect(() =>
+      buildConfig({
+        POSTGRES_POOLER: 'pgpool',
+        POSTGRES_SESSION_HOST: 'postgres://db/x',
+        POSTGRES_SESSION_PORT: '0',
+      }),
+    ).toThrow(
+      /POSTGRES_POOLER: [^]*POSTGRES_SESSION_HOST: [^]*not a URL[^]*POSTGRES_SESSION_PORT: /,
+    );
+  });
+
   it('treats empty values as unset and splits CORS origins', () => {
     const config = buildConfig({
       POSTGRES_HOST: '',

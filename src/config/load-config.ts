@@ -78,6 +78,11 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
       sslMode: vars.POSTGRES_SSL_MODE,
       sslCaPath: vars.POSTGRES_SSL_CA,
       statementTimeoutMs: vars.POSTGRES_STATEMENT_TIMEOUT_MS,
+      pooler: vars.POSTGRES_POOLER,
+      session: {
+        host: vars.POSTGRES_SESSION_HOST ?? vars.POSTGRES_HOST,
+        port: vars.POSTGRES_SESSION_PORT ?? vars.POSTGRES_PORT,
+      },
       dataDir: vars.DATA_DIR,
       migrationsRun: vars.DB_MIGRATIONS_RUN ?? !isProduction,
     },

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import type { ClientBase } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { PostgresConfig } from '../config/app-config';
 import { Conversation } from '../conversations/conversation.entity';
 import { IdempotencyRecord } from '../idempotency/idempotency-record.entity';
 import { Message } from '../conversations/messages/message.entity';
+import { ServerTimeoutsError } from './database-errors';
 import type { DatabaseEndpoint } from './embedded-postgres';
 import { MIGRATIONS } from './migrations';
 
@@ -27,6 +29,60 @@ export function poolTimeouts(statementTimeoutMs: number): PoolTimeouts {
     lockTimeoutMs: Math.max(50, Math.floor(statementTimeoutMs / 2)),
     connectionTimeoutMs: Math.min(statementTimeoutMs, MAX_POOL_WAIT_MS),
     idleInTransactionTimeoutMs: statementTimeoutMs * 2,
+  };
+}
+
+/** The timeouts as PostgreSQL names them. */
+const TIMEOUT_SETTINGS = {
+  statement_timeout: 'statementTimeoutMs',
+  lock_timeout: 'lockTimeoutMs',
+  idle_in_transaction_session_timeout: 'idleInTransactionTimeoutMs',
+} as const satisfies Record<string, keyof PoolTimeouts>;
+
+type TimeoutSetting = keyof typeof TIMEOUT_SETTINGS;
+
+/**
+ * The settings the server applies that are looser than configured (0, "off", counts as looser),
+ * one phrase each; empty when it enforces all of them.
+ */
+export function looserServerTimeouts(
+  timeouts: PoolTimeouts,
+  server: Partial<Record<TimeoutSetting, number>>,
+): string[] {
+  return Object.entries(TIMEOUT_SETTINGS).flatMap(([name, key]) => {
+    const actual = server[name as TimeoutSetting] ?? 0;
+    const expected = timeouts[key];
+    return actual > 0 && actual <= expected
+      ? []
+      : [`${name} is ${actual > 0 ? `${actual} ms` : 'off'} (at most ${expected} ms configured)`];
+  });
+}
+
+/**
+ * Direct connections carry the timeouts as startup parameters. A pooler refuses those and shares
+ * server sessions between clients, so there the server must apply them itself (database or role
+ * defaults), and each new connection checks that it does: the timeouts are never silently lost.
+ */
+function timeoutOptions(config: PostgresConfig, timeouts: PoolTimeouts): Record<string, unknown> {
+  if (config.pooler === 'none') {
+    return {
+      statement_timeout: timeouts.statementTimeoutMs,
+      lock_timeout: timeouts.lockTimeoutMs,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+    };
+  }
+  return {
+    onConnect: async (client: ClientBase): Promise<void> => {
+      const { rows } = await client.query<{ name: TimeoutSetting; ms: number }>(
+        `SELECT name, setting::int AS ms FROM pg_settings WHERE name = ANY($1)`,
+        [Object.keys(TIMEOUT_SETTINGS)],
+      );
+      const looser = looserServerTimeouts(
+        timeouts,
+        Object.fromEntries(rows.map(({ name, ms }) => [name, ms])),
+      );
+      if (looser.length > 0) throw new ServerTimeoutsError(looser);
+    },
   };
 }
 
@@ -58,9 +114,7 @@ export function buildDataSourceOptions(
       idleTimeoutMillis: 30_000,
       keepAlive: true,
       application_name: 'model-chatbot-nestjs',
-      statement_timeout: timeouts.statementTimeoutMs,
-      lock_timeout: timeouts.lockTimeoutMs,
-      idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+      ...timeoutOptions(config, timeouts),
       // Client-side bound too: a server that stops answering must not hold a request forever.
       query_timeout: timeouts.statementTimeoutMs + 1000,
     },
@@ -77,6 +131,19 @@ export function endpointOf(config: PostgresConfig): DatabaseEndpoint {
     user: config.user,
     password: config.password,
     database: config.database,
+  };
+}
+
+/**
+ * Where work that needs a session of its own connects (operator commands, session locks): the
+ * server itself, never a transaction pooler (`POSTGRES_SESSION_HOST`/`PORT`, by default the
+ * configured host and port).
+ */
+export function sessionEndpointOf(config: PostgresConfig): DatabaseEndpoint {
+  return {
+    ...endpointOf(config),
+    host: config.session.host ?? config.host!,
+    port: config.session.port,
   };
 }
 

@@ -7,6 +7,8 @@ import { QueryFailedError } from 'typeorm';
  * (`describeConnectionFailure`) are read from this one classification.
  */
 type FailureKind =
+  // The pooled server does not enforce the configured timeouts (POSTGRES_POOLER=pgbouncer).
+  | 'server-settings'
   | 'refused'
   | 'unknown-host'
   | 'no-answer'
@@ -28,6 +30,21 @@ interface Classification {
   kind: FailureKind;
   /** SQLSTATE or Node error code, for logs only. */
   code: string;
+}
+
+/**
+ * A pooled server that does not enforce the configured timeouts. Class 08 (connection exception):
+ * a request that needed the connection answers 503, and the boot stops with this message.
+ */
+export class ServerTimeoutsError extends Error {
+  readonly code = '08004';
+
+  constructor(looser: string[]) {
+    super(
+      `POSTGRES_POOLER=pgbouncer, but the server's ${looser.join(', ')}: set them as database or role defaults (README, "PgBouncer")`,
+    );
+    this.name = 'ServerTimeoutsError';
+  }
 }
 
 export interface MappedDatabaseError {
@@ -73,6 +90,7 @@ const DRIVER_CONNECTION_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|Connection is not established|Client was closed|pool is probably full|Cannot use a pool after calling end|Query runner already released/i;
 
 function classify(error: unknown): Classification | null {
+  if (error instanceof ServerTimeoutsError) return { kind: 'server-settings', code: error.code };
   // Duck-typed: socket errors come from Node's core and may belong to another realm than ours.
   if (typeof error !== 'object' || error === null || typeof (error as Error).message !== 'string') {
     return null;
@@ -98,6 +116,7 @@ function classify(error: unknown): Classification | null {
 }
 
 const CALLER_UNAVAILABLE: ReadonlySet<FailureKind> = new Set([
+  'server-settings',
   'lost-connection',
   'busy',
   'refused',
@@ -105,6 +124,7 @@ const CALLER_UNAVAILABLE: ReadonlySet<FailureKind> = new Set([
   'no-answer',
 ]);
 const CONNECTION_KINDS: ReadonlySet<FailureKind> = new Set([
+  'server-settings',
   'refused',
   'unknown-host',
   'no-answer',
@@ -166,6 +186,8 @@ const OPERATOR_MESSAGES: Partial<Record<FailureKind, string>> = {
 
 /** What went wrong, in words an operator can act on, without echoing hosts or credentials. */
 export function describeConnectionFailure(error: unknown): string {
+  // Names settings and the configured values only: safe to print.
+  if (error instanceof ServerTimeoutsError) return error.message;
   const classified = classify(error);
   const known = classified && OPERATOR_MESSAGES[classified.kind];
   if (known) return known;
@@ -186,6 +208,7 @@ export function isConnectionFailure(error: unknown): boolean {
 export function isPermanentConnectionFailure(error: unknown): boolean {
   const kind = classify(error)?.kind;
   return (
+    kind === 'server-settings' ||
     kind === 'authentication' ||
     kind === 'missing-database' ||
     (kind !== undefined && kind.startsWith('tls'))

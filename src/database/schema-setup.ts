@@ -137,7 +137,8 @@ async function migrate(
   options: SetupOptions & { replaced: ReadonlySet<string> },
   guard: Guard,
 ): Promise<void> {
-  const base = buildDataSourceOptions(config, endpoint);
+  // A direct connection (db:setup connects past any pooler): the timeouts travel as usual.
+  const base = buildDataSourceOptions({ ...config, pooler: 'none' }, endpoint);
   // Migrations may build indexes on large tables: no statement timeout, a bounded lock wait.
   const dataSource = new DataSource({
     ...base,

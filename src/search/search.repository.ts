@@ -124,7 +124,7 @@ class Where {
     if (filters.from !== undefined) this.common.push(`m.timestamp >= ${this.bind(filters.from)}`);
     if (filters.until !== undefined) this.common.push(`m.timestamp < ${this.bind(filters.until)}`);
     // Deleted conversations are gone from search too.
-    this.common.push(liveConversationOf('m.conversation_id'));
+    this.common.push(liveConversationOf('m'));
   }
 
   /**

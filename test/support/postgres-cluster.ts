@@ -25,21 +25,10 @@ export class PostgresCluster {
   ) {}
 
   static async create(extraConfig: string[] = []): Promise<PostgresCluster> {
-    const dataDir = await mkdtemp(join(tmpdir(), 'chatbot-test-cluster-'));
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot) {
-      const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
-      const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
-      await chown(dataDir, uid, gid);
-    }
-    const cluster = new PostgresCluster(
-      dataDir,
-      await freePort(),
-      asRoot ? ['runuser', '-u', 'postgres', '--'] : [],
-    );
+    const cluster = await PostgresCluster.allocate();
     await cluster.exec('initdb', [
       '-D',
-      join(dataDir, 'data'),
+      join(cluster.dataDir, 'data'),
       '-A',
       'trust',
       '-U',
@@ -50,6 +39,40 @@ export class PostgresCluster {
     cluster.configLines = extraConfig;
     await cluster.start();
     return cluster;
+  }
+
+  /**
+   * A hot standby streaming from `primary`, copied with `pg_basebackup -R` (which writes the
+   * `primary_conninfo` and `standby.signal`). The primary's defaults allow it: `wal_level` replica,
+   * ten WAL senders, and initdb's trust line for replication from 127.0.0.1.
+   */
+  static async standbyOf(
+    primary: PostgresCluster,
+    extraConfig: string[] = [],
+  ): Promise<PostgresCluster> {
+    const standby = await PostgresCluster.allocate();
+    await standby.exec('pg_basebackup', [
+      ...['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres'],
+      ...['-D', join(standby.dataDir, 'data'), '-R', '-X', 'stream', '-c', 'fast'],
+    ]);
+    standby.configLines = extraConfig;
+    await standby.start();
+    return standby;
+  }
+
+  /** A data directory owned by the user the server will run as, and a free port. */
+  private static async allocate(): Promise<PostgresCluster> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chatbot-test-cluster-'));
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      const { uid, gid } = await postgresOsUser();
+      await chown(dataDir, uid, gid);
+    }
+    return new PostgresCluster(
+      dataDir,
+      await freePort(),
+      asRoot ? ['runuser', '-u', 'postgres', '--'] : [],
+    );
   }
 
   private configLines: string[] = [];
@@ -143,4 +166,11 @@ export class PostgresCluster {
     const commandArgs = this.runAs.length > 0 ? [...prefix, join(BIN, binary), ...args] : args;
     await run(command, commandArgs, { timeout: 60_000 });
   }
+}
+
+/** The `postgres` OS user, which servers refusing to run as root run as. */
+export async function postgresOsUser(): Promise<{ uid: number; gid: number }> {
+  const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
+  const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
+  return { uid, gid };
 }

@@ -1,6 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
+import { promisify } from 'node:util';
 import { freePort } from './app-process';
+
+const run = promisify(execFile);
+
+export interface RedisServerOptions {
+  /** Default: a free one. */
+  port?: number;
+  /** Settings after the defaults: cluster or replication, say. */
+  args?: string[];
+  /** A configuration file read first: a sentinel needs one it can rewrite. */
+  configFile?: string;
+}
 
 /**
  * A redis-server owned by one test, on a free loopback port, that the test may kill and start
@@ -9,18 +21,32 @@ import { freePort } from './app-process';
 export class TestRedisServer {
   private process: ChildProcess | null = null;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly options: RedisServerOptions,
+  ) {}
 
-  static async start(): Promise<TestRedisServer> {
-    const server = new TestRedisServer(await freePort());
+  static async start(options: RedisServerOptions = {}): Promise<TestRedisServer> {
+    const server = new TestRedisServer(options.port ?? (await freePort()), options);
     await server.restart();
     return server;
   }
 
-  async restart(): Promise<void> {
+  get running(): boolean {
+    return this.process !== null;
+  }
+
+  /** Starts it (again), with other settings when given (kept for later restarts). */
+  async restart(args?: string[]): Promise<void> {
+    if (args) this.options.args = args;
+    const { configFile, args: settings = [] } = this.options;
     this.process = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        ...(configFile ? [configFile] : []),
+        ...['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ...settings,
+      ],
       {
         stdio: 'ignore',
       },
@@ -56,4 +82,12 @@ export function redisAnswers(host: string, port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
   });
+}
+
+/** Runs redis-cli against a loopback port; resolves with what it printed. */
+export async function redisCli(port: number, args: string[]): Promise<string> {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], {
+    timeout: 30_000,
+  });
+  return stdout.trim();
 }

@@ -1,5 +1,8 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
+/** Watches what clients send: called once per connection for that connection's observer. */
+export type ClientTap = () => (chunk: Buffer) => void;
+
 /**
  * A loopback TCP proxy a test can cut: while open it forwards to the target; once closed its port
  * refuses connections and every forwarded connection is dropped, as a dead server's would be.
@@ -11,10 +14,11 @@ export class TcpProxy {
   private constructor(
     private readonly target: { host: string; port: number },
     public port: number,
+    private readonly tap?: ClientTap,
   ) {}
 
-  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
-    const proxy = new TcpProxy(target, 0);
+  static async start(target: { host: string; port: number }, tap?: ClientTap): Promise<TcpProxy> {
+    const proxy = new TcpProxy(target, 0, tap);
     await proxy.open();
     return proxy;
   }
@@ -28,6 +32,8 @@ export class TcpProxy {
         socket.once('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
+      const observe = this.tap?.();
+      if (observe) client.on('data', observe);
       client.pipe(upstream).pipe(client);
       client.once('close', () => upstream.destroy());
       upstream.once('close', () => client.destroy());

@@ -4,7 +4,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { createApp } from '../../src/app.factory';
 import type { AppConfig } from '../../src/config/app-config';
 import { buildConfig } from '../../src/config/load-config';
-import { endpointOf } from '../../src/database/data-source-options';
+import { endpointOf, poolTimeouts } from '../../src/database/data-source-options';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { testEnvironment } from './test-environment';
 import { TEST_JWT_SECRET } from './tokens';
@@ -40,6 +40,19 @@ export async function startAppOn(env: Record<string, string>): Promise<RunningAp
   return { app, http: request(app.getHttpServer()), config, close: () => app.close() };
 }
 
+let pooler: { host: string; port: number } | undefined;
+
+/**
+ * From now on in this test file, the apps of startTestApp reach the run's PostgreSQL through this
+ * transaction-pooling PgBouncer (`POSTGRES_POOLER=pgbouncer`); undefined: directly again. The
+ * database handle's own client (`db.client`) always stays direct.
+ */
+export function connectTestAppsThrough(
+  pgbouncer: { host: string; port: number } | undefined,
+): void {
+  pooler = pgbouncer;
+}
+
 /**
  * Boots the real AppModule on a database of its own (cloned from the migrated template), against
  * the run's PostgreSQL, with the given environment variables on top of the test defaults.
@@ -56,6 +69,7 @@ export async function startTestApp(
     POSTGRES_USER: postgres.user,
     POSTGRES_PASSWORD: postgres.password,
     POSTGRES_DB: database.name,
+    ...(pooler ? await pooledEnvironment(pooler, database, overrides) : {}),
     ...overrides,
   });
   return {
@@ -65,5 +79,30 @@ export async function startTestApp(
       await running.close();
       if (!db) await database.drop();
     },
+  };
+}
+
+/**
+ * What an app behind PgBouncer needs: the pooler's address, `POSTGRES_POOLER`, and the server
+ * applying the timeouts itself as database defaults (README, "PgBouncer"). Its cache keys get a
+ * prefix of their own: the same suites may run directly at the same time, with the same users.
+ */
+async function pooledEnvironment(
+  pgbouncer: { host: string; port: number },
+  database: TestDatabase,
+  overrides: Record<string, string>,
+): Promise<Record<string, string>> {
+  const timeouts = poolTimeouts(buildConfig(overrides).postgres.statementTimeoutMs);
+  const name = database.client.escapeIdentifier(database.name);
+  await database.client.query(
+    `ALTER DATABASE ${name} SET statement_timeout = ${timeouts.statementTimeoutMs};
+     ALTER DATABASE ${name} SET lock_timeout = ${timeouts.lockTimeoutMs};
+     ALTER DATABASE ${name} SET idle_in_transaction_session_timeout = ${timeouts.idleInTransactionTimeoutMs}`,
+  );
+  return {
+    POSTGRES_HOST: pgbouncer.host,
+    POSTGRES_PORT: String(pgbouncer.port),
+    POSTGRES_POOLER: 'pgbouncer',
+    REDIS_KEY_PREFIX: `chatbot-test-${testEnvironment().runId}-pooled`,
   };
 }

@@ -82,6 +82,7 @@ describe('POST /api/v1/conversations/search', () => {
     expect(response.status).toBe(200);
     expect(Object.keys(response.body).sort()).toEqual([
       'conversations',
+      'exhaustive',
       'messages',
       'search_query',
       'total_count',
@@ -91,6 +92,7 @@ describe('POST /api/v1/conversations/search', () => {
       search_query: '관세율',
       total_count: 2,
       total_count_exact: true,
+      exhaustive: true,
     });
     expect(Object.keys(response.body.messages[0]).sort()).toEqual(
       [

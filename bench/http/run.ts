@@ -3,13 +3,15 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import {
+  candidatesStatement,
   countStatement,
   pageStatement,
   smallUserStatement,
   type Statement,
 } from '../../src/search/search.repository';
 import { planSearch, type SearchStep } from '../../src/search/search-plan';
-import { parseQuery, searchTerms } from '../../src/conversations/messages/search-terms';
+import { prepareQuery } from '../../src/search/search-query';
+import { searchTerms } from '../../src/conversations/messages/search-terms';
 import { benchToken, freePort, startBenchApp } from '../support/bench-app';
 import { BENCH_SERVER, migratedDataSource, recreateDatabase } from '../support/bench-database';
 import { runLoad, type LoadResult } from '../support/load';
@@ -271,7 +273,7 @@ async function benchSearch(
     const query = '관세';
     const request = {
       userId: HEAVY_USER,
-      words: parseQuery(query),
+      words: prepareQuery(query),
       filters: {},
       sort: 'relevance' as const,
       limit: 20,
@@ -293,12 +295,25 @@ async function benchSearch(
         probe,
         async (pool) => {
           // The service's statements in its order and on its paths: size, capped count, page.
-          const plan = planSearch(request);
+          const plan = planSearch({ ...request, recheck: request.words.some((w) => !w.exact) });
           const { sql, params } = smallUserStatement(HEAVY_USER, plan);
           const [{ total }] = (await pool.query(sql, params)).rows;
           const countStep = plan.count(total < plan.smallUserLimit);
-          const [{ count: matches }] = await onPath(pool, countStep, countStatement(request, plan));
-          const pageStep = plan.page(countStep, matches);
+          const [{ count: matches }] = await onPath(
+            pool,
+            countStep,
+            countStatement(request, countStep),
+          );
+          let cut = false;
+          if (countStep.recheckLimit !== null && matches < countStep.matchLimit) {
+            const [{ count }] = await onPath(
+              pool,
+              countStep,
+              candidatesStatement(request, countStep.recheckLimit),
+            );
+            cut = count >= countStep.recheckLimit;
+          }
+          const pageStep = plan.page(countStep, { matches, cut });
           if (pageStep) await onPath(pool, pageStep, pageStatement(request, pageStep));
         },
         { seconds },

@@ -12,6 +12,7 @@ import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { INT32_MAX } from '../common/limits';
+import { RetryLaterException } from '../common/retry-later.exception';
 import { METRICS } from '../metrics/metric-names';
 import type { AuthenticatedUser, TokenPrincipal } from './authenticated-user';
 import { RefusedTokenLimiter } from './refused-token-limiter';
@@ -41,7 +42,7 @@ export class JwtAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.authenticate(request, context.switchToHttp().getResponse());
+    const principal = await this.authenticate(request);
     const claimed = [takeUserId(request.query), takeUserId(request.body)].filter(
       (id): id is number => id !== undefined,
     );
@@ -66,10 +67,7 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   /** The token's principal; a token not verified before is checked unless its address is limited. */
-  private async authenticate(
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<TokenPrincipal> {
+  private async authenticate(request: FastifyRequest): Promise<TokenPrincipal> {
     const token = bearerToken(request.headers.authorization);
     if (!token)
       throw this.refuse('missing', new UnauthorizedException('a bearer token is required'));
@@ -77,12 +75,12 @@ export class JwtAuthGuard implements CanActivate {
     if (known) return known;
     const wait = this.limiter.waitSeconds(request.ip);
     if (wait > 0) {
-      void reply.header('Retry-After', String(wait));
       throw this.refuse(
         'limited',
-        new HttpException(
-          'too many refused tokens from this address: retry after the Retry-After seconds',
+        new RetryLaterException(
           HttpStatus.TOO_MANY_REQUESTS,
+          'too many refused tokens from this address: retry after the Retry-After seconds',
+          wait,
         ),
       );
     }

@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { poolTimeouts } from '../database/data-source-options';
 import { mapDatabaseError } from '../database/database-errors';
+import { RetryLaterException } from './retry-later.exception';
 
 /**
  * The one place errors become answers, in NestJS's `{statusCode, error, message}` shape: HTTP
@@ -31,6 +32,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     // The request's own logger: its lines carry the request id.
     const log = host.switchToHttp().getRequest<FastifyRequest>().log;
     if (exception instanceof HttpException) {
+      if (exception instanceof RetryLaterException) {
+        void reply.header('Retry-After', String(exception.retryAfterSeconds));
+      }
       const body = exception.getResponse();
       void reply
         .status(exception.getStatus())

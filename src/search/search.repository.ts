@@ -4,7 +4,13 @@ import type { MessageRole } from '../conversations/messages/message.entity';
 import type { QueryWord } from '../conversations/messages/search-terms';
 import { liveConversationOf } from '../conversations/conversation-scopes';
 import type { Transactions } from '../database/transactions';
-import type { PageStep, SearchPlan, SearchStep } from './search-plan';
+import {
+  SCORED_CHARACTERS,
+  type CountStep,
+  type Counted,
+  type PageStep,
+  type SearchPlan,
+} from './search-plan';
 
 export interface SearchFilters {
   agentUsed?: string;
@@ -31,9 +37,19 @@ export interface SearchRow {
   role: MessageRole;
   agent_used: string | null;
   timestamp: Date;
-  content: string;
   score: number;
+  /** How many candidates the page was ranked from. */
+  candidates: number;
+  /** A window of the content around the first match, never the whole of a long message. */
+  excerpt: string;
+  /** Where the excerpt starts in the content (0-based), and the content's length. */
+  excerpt_start: number;
+  content_length: number;
 }
+
+/** Characters of content sent back per hit: room around the first match for the snippet. */
+const EXCERPT_LEAD = 100;
+const EXCERPT_LENGTH = 500;
 
 /** Per-user message search: runs the statements of a plan (`search-plan.ts`), each on its path. */
 @Injectable()
@@ -47,20 +63,30 @@ export class SearchRepository {
     return total < plan.smallUserLimit;
   }
 
-  async count(request: SearchRequest, plan: SearchPlan, step: SearchStep): Promise<number> {
-    const [{ count }] = await this.run<{ count: number }>(step, countStatement(request, plan));
-    return count;
-  }
-
-  async page(request: SearchRequest, step: PageStep): Promise<SearchRow[]> {
-    return this.run(step, pageStatement(request, step));
-  }
-
-  private run<T>(step: SearchStep, { sql, params }: Statement): Promise<T[]> {
+  /** The capped count, and whether the recheck bound left candidates unchecked. */
+  count(request: SearchRequest, step: CountStep): Promise<Counted> {
     return this.transactions.withTransaction(async () => {
       await this.transactions.tx.query(step.plannerSettings);
-      return this.transactions.tx.query(sql, params);
+      const [{ count: matches }] = await this.query<{ count: number }>(
+        countStatement(request, step),
+      );
+      if (step.recheckLimit === null || matches >= step.matchLimit) return { matches, cut: false };
+      const [{ count: candidates }] = await this.query<{ count: number }>(
+        candidatesStatement(request, step.recheckLimit),
+      );
+      return { matches, cut: candidates >= step.recheckLimit };
     });
+  }
+
+  page(request: SearchRequest, step: PageStep): Promise<SearchRow[]> {
+    return this.transactions.withTransaction(async () => {
+      await this.transactions.tx.query(step.plannerSettings);
+      return this.query<SearchRow>(pageStatement(request, step));
+    });
+  }
+
+  private query<T>({ sql, params }: Statement): Promise<T[]> {
+    return this.transactions.tx.query(sql, params);
   }
 }
 
@@ -77,45 +103,88 @@ export function smallUserStatement(userId: number, plan: SearchPlan): Statement 
   };
 }
 
-/** How many messages match, counting no further than the plan's count limit. */
-export function countStatement(request: SearchRequest, plan: SearchPlan): Statement {
+/**
+ * How many messages match, counting no further than the match limit, and checking the text of
+ * no more candidates than the recheck limit.
+ */
+export function countStatement(request: SearchRequest, step: CountStep): Statement {
   const where = new Where(request);
-  const sql = `SELECT count(*)::int AS count FROM (
-      SELECT 1 FROM messages m WHERE ${where.clauses()} LIMIT ${plan.countLimit}
-    ) capped`;
+  const candidates = `SELECT m.id, m.content FROM messages m WHERE ${where.indexClauses()}`;
+  const sql =
+    step.recheckLimit === null
+      ? `SELECT count(*)::int AS count FROM (${candidates} LIMIT ${step.matchLimit}) capped`
+      : `SELECT count(*)::int AS count FROM (
+           SELECT 1 FROM (${candidates} LIMIT ${step.recheckLimit}) m ${LOWERED}
+           WHERE ${where.textChecks()}
+           LIMIT ${step.matchLimit}
+         ) capped`;
   return { sql, params: where.params };
 }
 
-/** The page: all matches ranked when they are few, else the newest ones walked. */
+/** The candidates a recheck would read, counted up to its limit: no message text is read. */
+export function candidatesStatement(request: SearchRequest, limit: number): Statement {
+  const where = new Where(request);
+  return {
+    sql: `SELECT count(*)::int AS count FROM (SELECT 1 FROM messages m WHERE ${where.indexClauses()} LIMIT ${limit}) c`,
+    params: where.params,
+  };
+}
+
+/**
+ * The page: all matches ranked when they are few (index), else the newest ones walked, reading no
+ * more than the walk's budget of messages. Only the page's hits are read again for an excerpt of
+ * their content around the first match: never the whole of a long message.
+ */
 export function pageStatement(request: SearchRequest, step: PageStep): Statement {
   const where = new Where(request);
-  const score = where.score();
-  const order =
-    request.sort === 'recent'
-      ? 'timestamp DESC, seq DESC, id DESC'
-      : 'score DESC, timestamp DESC, seq DESC, id DESC';
-  const columns = `m.id, m.conversation_id, m.seq, m.role, m.agent_used, m.timestamp, m.content, ${score} AS score`;
+  const orderBy = (table: string): string =>
+    (request.sort === 'recent' ? ['timestamp', 'seq', 'id'] : ['score', 'timestamp', 'seq', 'id'])
+      .map((column) => `${table}${column} DESC`)
+      .join(', ');
+  const source =
+    step.walkBudget === null
+      ? `messages m ${LOWERED} WHERE ${where.indexClauses()}`
+      : `(SELECT * FROM messages m WHERE ${where.commonClauses()}
+          ORDER BY m.timestamp DESC, m.seq DESC LIMIT ${step.walkBudget}) m ${LOWERED}
+         WHERE ${where.termClauses()}`;
   // MATERIALIZED fences the inner query: its path stays the one chosen here.
-  const candidates =
-    step.candidateLimit === null
-      ? `SELECT ${columns} FROM messages m WHERE ${where.clauses()}`
-      : `SELECT ${columns} FROM messages m WHERE ${where.clauses()}
-         ORDER BY m.timestamp DESC, m.seq DESC LIMIT ${step.candidateLimit}`;
-  const sql = `WITH candidates AS MATERIALIZED (${candidates})
-    SELECT * FROM candidates ORDER BY ${order} LIMIT ${request.limit} OFFSET ${request.offset}`;
+  const candidates = `SELECT m.id, m.conversation_id, m.seq, m.role, m.agent_used, m.timestamp,
+      ${where.score()} AS score
+    FROM ${source} AND ${where.textChecks()}
+    ${step.candidateLimit === null ? '' : `ORDER BY m.timestamp DESC, m.seq DESC LIMIT ${step.candidateLimit}`}`;
+  const sql = `WITH candidates AS MATERIALIZED (${candidates}),
+    page AS (SELECT *, count(*) OVER ()::int AS candidates FROM candidates
+             ORDER BY ${orderBy('')} LIMIT ${request.limit} OFFSET ${request.offset})
+    SELECT page.*,
+           substr(m.content, excerpt.start + 1, ${EXCERPT_LENGTH}) AS excerpt,
+           excerpt.start AS excerpt_start,
+           length(m.content) AS content_length
+    FROM page JOIN messages m ON m.id = page.id AND m.user_id = ${where.owner} ${LOWERED}
+    CROSS JOIN LATERAL (SELECT greatest(0, ${where.firstMatch()} - 1 - ${EXCERPT_LEAD}) AS start) excerpt
+    ORDER BY ${orderBy('page.')}`;
   return { sql, params: where.params };
 }
 
-/** The WHERE clauses of one search, with their parameters: every value is bound, never inlined. */
+/**
+ * The content lower-cased once per row (`l.lc`), for every text check and position: OFFSET 0
+ * keeps the planner from pulling the subquery up and lower-casing again at each use.
+ */
+const LOWERED = 'CROSS JOIN LATERAL (SELECT lower(m.content) AS lc OFFSET 0) l';
+
+/** The clauses of one search, with their parameters: every value is bound, never inlined. */
 class Where {
   readonly params: unknown[] = [];
+  /** The user's parameter. */
+  readonly owner: string;
   private readonly common: string[];
   private readonly request: SearchRequest;
+  private readonly wordParams = new Map<QueryWord, string>();
 
   constructor(request: SearchRequest) {
     this.request = request;
     const { filters } = request;
-    this.common = [`m.user_id = ${this.bind(request.userId)}`];
+    this.owner = this.bind(request.userId);
+    this.common = [`m.user_id = ${this.owner}`];
     if (filters.agentUsed !== undefined)
       this.common.push(`m.agent_used = ${this.bind(filters.agentUsed)}`);
     if (filters.role !== undefined) this.common.push(`m.role = ${this.bind(filters.role)}`);
@@ -127,42 +196,77 @@ class Where {
     this.common.push(liveConversationOf('m'));
   }
 
-  /**
-   * The terms every match holds (answered by the GIN index, or checked per row on a walk), and a
-   * substring check only for the words the terms cannot decide.
-   */
-  clauses(): string {
-    const terms = [...new Set(this.request.words.flatMap((word) => word.terms))];
-    const clauses = [...this.common];
-    if (terms.length > 0) clauses.push(`m.search_terms @> ${this.bind(terms)}::text[]`);
-    for (const word of this.request.words) if (!word.exact) clauses.push(this.matches(word));
-    return clauses.join(' AND ');
+  /** The user, the filters and liveness. */
+  commonClauses(): string {
+    return this.common.join(' AND ');
   }
 
-  /** Occurrences of the words, damped by the message's length. */
+  /** The terms every match holds: answered by the GIN index, or checked per row on a walk. */
+  termClauses(): string {
+    const terms = [...new Set(this.request.words.flatMap((word) => word.terms))];
+    return terms.length > 0 ? `m.search_terms @> ${this.bind(terms)}::text[]` : 'true';
+  }
+
+  /** What the index can answer: everything but the text checks. */
+  indexClauses(): string {
+    return `${this.commonClauses()} AND ${this.termClauses()}`;
+  }
+
+  /** A check of the text for the words the terms cannot decide; `true` when there are none. */
+  textChecks(): string {
+    const checks = this.request.words
+      .filter((word) => !word.exact)
+      .map((word) => this.matches(word));
+    return checks.length > 0 ? checks.join(' AND ') : 'true';
+  }
+
+  /**
+   * Occurrences of the words in the first SCORED_CHARACTERS of the text, damped by the message's
+   * length: the cost of ranking stays bounded however long the messages are.
+   */
   score(): string {
+    const scored = `lower(left(m.content, ${SCORED_CHARACTERS}))`;
     const occurrences = this.request.words.map((word) => {
-      const text = this.bind(word.text);
-      return `(length(lower(m.content)) - length(replace(lower(m.content), ${text}, ''))) / length(${text})::float8`;
+      const text = this.word(word);
+      return `(length(${scored}) - length(replace(${scored}, ${text}, ''))) / length(${text})::float8`;
     });
     return `round(((${occurrences.join(' + ')}) / (1 + ln(1 + length(m.content) / 100.0)))::numeric, 4)::float8`;
   }
 
+  /** The 1-based position of the earliest word in the lowered text (1 when none is found). */
+  firstMatch(): string {
+    const positions = this.request.words.map((word) =>
+      word.wholeWord
+        ? `NULLIF(regexp_instr(l.lc, ${this.wholeWordPattern(word)}), 0)`
+        : `NULLIF(strpos(l.lc, ${this.word(word)}), 0)`,
+    );
+    return `COALESCE(LEAST(${positions.join(', ')}), 1)`;
+  }
+
+  /** A word checked in the lowered text (`LOWERED` in the statement's FROM). */
   private matches(word: QueryWord): string {
-    if (word.wholeWord) {
-      // Only [a-z0-9] in a whole word: nothing to escape in the pattern.
-      return `lower(m.content) ~ ${this.bind(`(^|[^a-z0-9])${word.text}($|[^a-z0-9])`)}`;
+    if (word.wholeWord) return `l.lc ~ ${this.wholeWordPattern(word)}`;
+    // As ILIKE does, but one scan: the word is bound as data, nothing in it is a pattern.
+    return `strpos(l.lc, ${this.word(word)}) > 0`;
+  }
+
+  /** A whole word's pattern: only [a-z0-9] in it, nothing to escape. */
+  private wholeWordPattern(word: QueryWord): string {
+    return this.bind(`(^|[^a-z0-9])${word.text}($|[^a-z0-9])`);
+  }
+
+  /** The word's text as a parameter, lower-cased by the database as the content is. */
+  private word(word: QueryWord): string {
+    let param = this.wordParams.get(word);
+    if (!param) {
+      param = `lower(${this.bind(word.text)})`;
+      this.wordParams.set(word, param);
     }
-    return `m.content ILIKE ${this.bind(`%${escapeLike(word.text)}%`)} ESCAPE '\\'`;
+    return param;
   }
 
   private bind(value: unknown): string {
     this.params.push(value);
     return `$${this.params.length}`;
   }
-}
-
-/** `%`, `_` and `\` taken literally in an ILIKE pattern. */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
 }

@@ -36,6 +36,11 @@ export class SearchResponse {
   total_count!: number;
   @ApiProperty({ description: 'False when total_count is a lower bound ("1,000+")' })
   total_count_exact!: boolean;
+  @ApiProperty({
+    description:
+      'False when the search stopped at its cost bound (5,000 candidates checked for a word the index cannot decide, or the newest 10,000 messages walked): older matches may be missing, and the total is a lower bound',
+  })
+  exhaustive!: boolean;
   @ApiProperty({ type: [SearchHit] }) messages!: SearchHit[];
   @ApiProperty({
     type: [SearchConversation],

@@ -1,12 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import type { ConversationTitle } from '../conversations/conversations.repository';
 import { ConversationsService } from '../conversations/conversations.service';
-import { parseQuery } from '../conversations/messages/search-terms';
 import type { SearchMessagesDto } from './dto/search-messages.dto';
+import { SearchAdmission } from './search-admission';
 import { planSearch } from './search-plan';
-import { SearchRepository, type SearchFilters, type SearchRequest } from './search.repository';
+import { prepareQuery } from './search-query';
+import {
+  SearchRepository,
+  type SearchFilters,
+  type SearchRequest,
+  type SearchRow,
+} from './search.repository';
 import type { SearchConversation, SearchHit, SearchResponse } from './search.responses';
-import { buildSnippet } from './snippet';
+import { buildSnippet, type Excerpt } from './snippet';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -16,22 +22,29 @@ export class SearchService {
   constructor(
     private readonly search: SearchRepository,
     private readonly conversations: ConversationsService,
+    private readonly admission: SearchAdmission,
   ) {}
 
   async searchMessages(userId: number, input: SearchMessagesDto): Promise<SearchResponse> {
-    const words = parseQuery(input.query);
-    const request: SearchRequest = {
-      userId,
-      words,
-      filters: toFilters(input),
-      sort: input.sort,
-      limit: input.limit,
-      offset: input.offset,
-    };
-    const plan = planSearch(request);
+    const words = prepareQuery(input.query);
+    return this.admission.run(userId, () =>
+      this.run(input, {
+        userId,
+        words,
+        filters: toFilters(input),
+        sort: input.sort,
+        limit: input.limit,
+        offset: input.offset,
+      }),
+    );
+  }
+
+  private async run(input: SearchMessagesDto, request: SearchRequest): Promise<SearchResponse> {
+    const { userId, words } = request;
+    const plan = planSearch({ ...request, recheck: words.some((word) => !word.exact) });
     const countStep = plan.count(await this.search.isSmallUser(userId, plan));
-    const matches = await this.search.count(request, plan, countStep);
-    const pageStep = plan.page(countStep, matches);
+    const counted = await this.search.count(request, countStep);
+    const pageStep = plan.page(countStep, counted);
     const rows = pageStep ? await this.search.page(request, pageStep) : [];
     const titles = await this.conversations.titles(userId, [
       ...new Set(rows.map((row) => row.conversation_id)),
@@ -45,16 +58,26 @@ export class SearchService {
       role: row.role,
       agent_used: row.agent_used,
       timestamp: row.timestamp.toISOString(),
-      ...buildSnippet(row.content, words),
+      ...buildSnippet(excerptOf(row), words),
       score: row.score,
     }));
     return {
       search_query: input.query,
-      ...plan.total(matches),
+      ...plan.outcome(counted, pageStep, rows[0]?.candidates ?? 0),
       messages: hits,
       conversations: conversationsOf(hits, byId),
     };
   }
+}
+
+/** The row's excerpt, and whether the content goes on before and after it (lengths in code points). */
+function excerptOf(row: SearchRow): Excerpt {
+  const excerptLength = [...row.excerpt].length;
+  return {
+    text: row.excerpt,
+    cutBefore: row.excerpt_start > 0,
+    cutAfter: row.excerpt_start + excerptLength < row.content_length,
+  };
 }
 
 function toFilters(input: SearchMessagesDto): SearchFilters {

@@ -34,9 +34,22 @@ export function findMatches(
   return merged;
 }
 
-/** A window of the content around its first match, with the matches inside it highlighted. */
-export function buildSnippet(content: string, words: QueryWord[]): Snippet {
-  const text = content.normalize('NFC');
+/**
+ * Part of a message's content: the text, and whether content precedes and follows it (the
+ * database sends an excerpt around the first match, never the whole of a long message).
+ */
+export interface Excerpt {
+  text: string;
+  cutBefore: boolean;
+  cutAfter: boolean;
+}
+
+/** The whole of a short text, as an excerpt. */
+export const wholeText = (text: string): Excerpt => ({ text, cutBefore: false, cutAfter: false });
+
+/** A window of the excerpt around its first match, with the matches inside it highlighted. */
+export function buildSnippet(excerpt: Excerpt, words: QueryWord[]): Snippet {
+  const text = excerpt.text.normalize('NFC');
   const matches = findMatches(text, words);
   const first = matches[0]?.start ?? 0;
   let from = Math.max(0, first - LEAD);
@@ -45,8 +58,8 @@ export function buildSnippet(content: string, words: QueryWord[]): Snippet {
   // Never cut a surrogate pair in half.
   if (from > 0 && /[\uDC00-\uDFFF]/.test(text[from])) from -= 1;
   if (to < text.length && /[\uD800-\uDBFF]/.test(text[to - 1])) to -= 1;
-  const prefix = from > 0 ? ELLIPSIS : '';
-  const suffix = to < text.length ? ELLIPSIS : '';
+  const prefix = from > 0 || excerpt.cutBefore ? ELLIPSIS : '';
+  const suffix = to < text.length || excerpt.cutAfter ? ELLIPSIS : '';
   const highlights = matches
     .filter((match) => match.start >= from && match.end <= to)
     .map((match) => ({

@@ -39,23 +39,26 @@ async function main(): Promise<void> {
     ).json()) as { conversations: Array<{ id: string }> };
     const bystanderConversation = listed.conversations[0].id;
 
+    // Bodies are built before the clock starts: building them is the client's cost.
+    const wideTop = JSON.stringify({ title: 't', ...wide(90_000) });
+    const wideMetadata = JSON.stringify({ title: 't', metadata: wide(90_000) });
     const attacks: Array<{ name: string; send: () => Promise<Response> }> = [
       {
-        name: 'body: 90,000 unknown top-level keys',
+        name: `body: 90,000 unknown top-level keys (${Math.round(wideTop.length / 1024)} KiB)`,
         send: () =>
           fetch(`${app.url}/api/v1/conversations`, {
             method: 'POST',
             headers: { ...attacker, ...json },
-            body: JSON.stringify({ title: 't', ...wide(90_000) }),
+            body: wideTop,
           }),
       },
       {
-        name: 'body: 90,000 keys inside metadata',
+        name: `body: 90,000 keys inside metadata (${Math.round(wideMetadata.length / 1024)} KiB)`,
         send: () =>
           fetch(`${app.url}/api/v1/conversations`, {
             method: 'POST',
             headers: { ...attacker, ...json },
-            body: JSON.stringify({ title: 't', metadata: wide(90_000) }),
+            body: wideMetadata,
           }),
       },
       ...[
@@ -117,8 +120,9 @@ async function main(): Promise<void> {
       );
     }
 
-    // Noisy neighbour: 50 concurrent searches for a common word by one user, while another user
-    // reads a cached page and appends.
+    // Noisy neighbour: 50 concurrent searches for a common word by one user (each client waits
+    // the Retry-After of a 429 before trying again, as clients do), while another user reads a
+    // cached page and appends.
     const cachedRead = (): Promise<Response> =>
       fetch(`${app.url}/api/v1/conversations/${bystanderConversation}`, { headers: bystander });
     const append = (): Promise<Response> =>
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
         body: JSON.stringify({ role: 'user', content: '이웃의 질문' }),
       });
     await cachedRead();
-    const idle = { read: await timeMany(cachedRead, 100), append: await timeMany(append, 50) };
+    const idle = { read: await timeMany(cachedRead, 500), append: await timeMany(append, 200) };
     let flooding = true;
     const floodStatuses = new Map<number, number>();
     const flood = Array.from({ length: 50 }, async () => {
@@ -140,10 +144,12 @@ async function main(): Promise<void> {
         });
         await response.arrayBuffer();
         floodStatuses.set(response.status, (floodStatuses.get(response.status) ?? 0) + 1);
+        const retryAfter = Number(response.headers.get('retry-after') ?? 0);
+        if (retryAfter > 0) await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
       }
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const busy = { read: await timeMany(cachedRead, 100), append: await timeMany(append, 50) };
+    const busy = { read: await timeMany(cachedRead, 500), append: await timeMany(append, 200) };
     flooding = false;
     await Promise.all(flood);
     console.log(

@@ -23,6 +23,14 @@ async function connectTo(db: TestDatabase): Promise<DataSource> {
   return dataSource;
 }
 
+const TABLES = [
+  'cache_invalidations',
+  'cache_replicas',
+  'conversations',
+  'idempotency_keys',
+  'messages',
+];
+
 describe('migrations', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
@@ -45,14 +53,14 @@ describe('migrations', () => {
   }
 
   it('run down to nothing and up again cleanly', async () => {
-    expect(await tables()).toEqual(['conversations', 'idempotency_keys', 'messages']);
+    expect(await tables()).toEqual(TABLES);
     for (let i = 0; i < MIGRATIONS.length; i += 1) await dataSource.undoLastMigration();
     expect(await tables()).toEqual([]);
     const applied = await dataSource.runMigrations();
     expect(applied.map((migration) => migration.name)).toEqual(
       MIGRATIONS.map((migration) => migration.name),
     );
-    expect(await tables()).toEqual(['conversations', 'idempotency_keys', 'messages']);
+    expect(await tables()).toEqual(TABLES);
   });
 
   it('leave nothing for a new migration to generate (entities and migrations cannot drift)', async () => {

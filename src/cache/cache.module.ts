@@ -1,5 +1,6 @@
 import { Global, Logger, Module, type DynamicModule } from '@nestjs/common';
 import type { RedisConfig } from '../config/app-config';
+import { CacheFence } from './cache-fence';
 import { openCacheStore } from './cache-store';
 import { CACHE_STORE, SessionCache } from './session-cache.service';
 import { UserCacheInterceptor } from './user-cache.interceptor';
@@ -12,6 +13,7 @@ export class CacheModule {
       module: CacheModule,
       providers: [
         { provide: CACHE_STORE, useFactory: () => openCacheStore(redis, new Logger('Cache')) },
+        CacheFence,
         SessionCache,
         UserCacheInterceptor,
       ],

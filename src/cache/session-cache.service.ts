@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/app-config';
 import { withTimeout } from '../common/with-timeout';
 import { APP_CONFIG } from '../config/config.module';
 import { METRICS } from '../metrics/metric-names';
+import { CacheFence } from './cache-fence';
 import { cacheKeys, INITIAL_VERSION } from './cache-keys';
 import { CACHE_OPERATION_TIMEOUT_MS, type CacheStore } from './cache-store';
 import { CircuitBreaker } from './circuit-breaker';
@@ -23,18 +24,19 @@ type Outcome<T> = T | typeof FAILED;
  * version; a write replaces the version, so every cached answer of that user becomes unreachable
  * in one operation, on every replica. A reader that raced the write stored its answer under the
  * old version, where nobody looks any more. Every operation is bounded, and a breaker stops
- * calling a failing Redis for a few seconds: the cache can only ever make a request faster.
+ * calling a failing Redis for a few seconds: the cache can only ever make a request faster. When
+ * this replica cannot replace a version, the `CacheFence` tells the other replicas through
+ * PostgreSQL before the write answers, so that none serves the old entries.
  */
 @Injectable()
 export class SessionCache implements OnModuleDestroy {
   private readonly breaker = new CircuitBreaker({ failureThreshold: 3, openMs: 5_000 });
   private readonly ttlMs: number;
   private readonly prefix: string;
-  /** Users whose invalidation could not reach Redis: replayed as soon as it answers again. */
-  private readonly pendingInvalidations = new Set<number>();
 
   constructor(
     @Inject(CACHE_STORE) private readonly store: CacheStore,
+    private readonly fence: CacheFence,
     @Inject(APP_CONFIG) config: AppConfig,
     @InjectMetric(METRICS.cacheHits) private readonly hits: Counter,
     @InjectMetric(METRICS.cacheMisses) private readonly misses: Counter,
@@ -42,9 +44,18 @@ export class SessionCache implements OnModuleDestroy {
   ) {
     this.ttlMs = config.cache.ttlSeconds * 1000;
     this.prefix = config.cache.keyPrefix;
+    if (store.kind === 'redis') {
+      fence.attach({
+        // Through the breaker, so that this probe is also what closes it once Redis is back.
+        reachable: async () => (await this.guarded('get', () => store.ping())) !== FAILED,
+        bump: async (userId) => (await this.replaceVersion(userId)) !== FAILED,
+      });
+    }
   }
 
   async lookup<T>(userId: number, read: string): Promise<CacheLookup<T>> {
+    // A write this replica has not seen reach Redis: the entries may be older than it.
+    if (!this.fence.mayServe(userId)) return this.miss(async () => undefined);
     const version = await this.guarded('get', () =>
       this.store.cache.get<string>(cacheKeys.version(this.prefix, userId)),
     );
@@ -60,10 +71,14 @@ export class SessionCache implements OnModuleDestroy {
     });
   }
 
-  /** Makes every cached answer of the user unreachable; call after the write has committed. */
+  /**
+   * Makes every cached answer of the user unreachable on every replica; call after the write has
+   * committed, and answer the write after it resolves.
+   */
   async invalidateUser(userId: number): Promise<void> {
-    const replaced = await this.replaceVersion(userId);
-    if (replaced === FAILED) this.pendingInvalidations.add(userId);
+    if ((await this.replaceVersion(userId)) === FAILED) {
+      await this.fence.recordLostInvalidation(userId);
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -93,7 +108,6 @@ export class SessionCache implements OnModuleDestroy {
     try {
       const outcome = await withTimeout(call(), CACHE_OPERATION_TIMEOUT_MS);
       this.breaker.succeeded();
-      if (this.pendingInvalidations.size > 0) void this.replayInvalidations();
       return outcome;
     } catch {
       return this.failed(operation);
@@ -104,15 +118,5 @@ export class SessionCache implements OnModuleDestroy {
     this.errors.inc({ operation });
     this.breaker.failed();
     return FAILED;
-  }
-
-  private async replayInvalidations(): Promise<void> {
-    for (const userId of [...this.pendingInvalidations]) {
-      this.pendingInvalidations.delete(userId);
-      if ((await this.replaceVersion(userId)) === FAILED) {
-        this.pendingInvalidations.add(userId);
-        return;
-      }
-    }
   }
 }

@@ -1,5 +1,11 @@
 /** What a migrated database must hold; checked by `db:setup` and `/health/database`. */
-export const REQUIRED_TABLES = ['conversations', 'messages', 'idempotency_keys'] as const;
+export const REQUIRED_TABLES = [
+  'conversations',
+  'messages',
+  'idempotency_keys',
+  'cache_invalidations',
+  'cache_replicas',
+] as const;
 
 export const REQUIRED_INDEXES = [
   'idx_conversations_updated_at',

@@ -7,6 +7,8 @@ export const METRICS = {
   cacheHits: 'cache_hits_total',
   cacheMisses: 'cache_misses_total',
   cacheErrors: 'cache_errors_total',
+  cacheFenced: 'cache_fenced',
+  cacheInvalidationsRecorded: 'cache_invalidations_recorded_total',
   messagesAppended: 'chat_messages_appended_total',
   rateLimitFailOpen: 'rate_limit_fail_open_total',
   rateLimited: 'rate_limited_total',

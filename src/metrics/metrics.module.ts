@@ -52,6 +52,14 @@ const METRIC_PROVIDERS = [
     help: 'Cache operations that failed or timed out (the request was answered from PostgreSQL)',
     labelNames: ['operation'],
   }),
+  makeGaugeProvider({
+    name: METRICS.cacheFenced,
+    help: '1 while this replica does not serve from the cache (its lease lapsed, or Redis is unreachable from it)',
+  }),
+  makeCounterProvider({
+    name: METRICS.cacheInvalidationsRecorded,
+    help: 'Invalidations this replica could not make in Redis and recorded in PostgreSQL for the others',
+  }),
   makeCounterProvider({
     name: METRICS.rateLimitFailOpen,
     help: 'Requests let through unlimited because the shared rate-limit store (Redis) failed',

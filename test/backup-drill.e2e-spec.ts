@@ -66,7 +66,10 @@ describe('npm run db:backup -- --verify: the restore drill', () => {
     await client.connect();
     try {
       const counts: Record<string, number> = {};
-      for (const table of ['conversations', 'idempotency_keys', 'messages', 'migrations']) {
+      const { rows: tables } = await client.query<{ name: string }>(
+        `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+      );
+      for (const table of tables.map((row) => row.name)) {
         const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${table}`);
         counts[`public.${table}`] = rows[0].n;
       }

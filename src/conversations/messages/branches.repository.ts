@@ -10,6 +10,12 @@ export interface TreeNode {
   depth: number | null;
 }
 
+/** The head's depth ($2 its id) and whether the newest row of conversation $1 is not linked yet. */
+export const HEAD_STATE = `
+SELECT (SELECT depth FROM messages WHERE id = $2 AND conversation_id = $1) AS head_depth,
+       COALESCE((SELECT depth IS NULL FROM messages WHERE conversation_id = $1
+                 ORDER BY seq DESC LIMIT 1), false) AS unlinked_tail`;
+
 /**
  * The queries on the tree of a conversation's messages (`parent_id`, `depth`,
  * `on_active_branch`). Callers hold the conversation's row lock (the seq claim or `lockActive`)
@@ -37,12 +43,7 @@ export class BranchesRepository {
     conversationId: string,
     headId: string | null,
   ): Promise<{ headDepth: number | null; unlinkedTail: boolean }> {
-    const [row] = await this.transactions.tx.query(
-      `SELECT (SELECT depth FROM messages WHERE id = $2 AND conversation_id = $1) AS head_depth,
-              COALESCE((SELECT depth IS NULL FROM messages WHERE conversation_id = $1
-                        ORDER BY seq DESC LIMIT 1), false) AS unlinked_tail`,
-      [conversationId, headId],
-    );
+    const [row] = await this.transactions.tx.query(HEAD_STATE, [conversationId, headId]);
     return { headDepth: row.head_depth, unlinkedTail: row.unlinked_tail };
   }
 

@@ -15,6 +15,25 @@ export interface MessageStats {
 }
 
 /**
+ * Each message's place among its siblings ($1 the conversation; $2, $3, $4 the messages' ids,
+ * parents and seqs): one probe of the siblings index per message. A root's siblings are the
+ * other roots, rows not linked yet (null depth, null parent) excluded.
+ */
+export const SIBLING_PLACES = `
+SELECT t.id, s.count, s.index
+FROM unnest($2::varchar[], $3::varchar[], $4::int[]) AS t(id, parent_id, seq)
+CROSS JOIN LATERAL (
+  SELECT count(*)::int AS count, (count(*) FILTER (WHERE x.seq < t.seq))::int AS index
+  FROM (
+    SELECT x.seq FROM messages x
+    WHERE x.conversation_id = $1 AND x.parent_id = t.parent_id
+    UNION ALL
+    SELECT x.seq FROM messages x
+    WHERE t.parent_id IS NULL AND x.conversation_id = $1 AND x.parent_id IS NULL AND x.depth = 1
+  ) x
+) s`;
+
+/**
  * Every query on `messages`, in the caller's transaction when there is one; callers have already
  * checked that the user owns the conversation.
  */
@@ -75,27 +94,12 @@ export class MessagesRepository {
     const linked = messages.filter((message) => message.depth !== null);
     if (linked.length === 0) return messages.map(() => ONLY_CHILD);
     const rows: Array<{ id: string; count: number; index: number }> =
-      await this.transactions.tx.query(
-        `SELECT t.id, s.count, s.index
-         FROM unnest($2::varchar[], $3::varchar[], $4::int[]) AS t(id, parent_id, seq)
-         CROSS JOIN LATERAL (
-           SELECT count(*)::int AS count, (count(*) FILTER (WHERE x.seq < t.seq))::int AS index
-           FROM (
-             SELECT x.seq FROM messages x
-             WHERE x.conversation_id = $1 AND x.parent_id = t.parent_id
-             UNION ALL
-             SELECT x.seq FROM messages x
-             WHERE t.parent_id IS NULL AND x.conversation_id = $1 AND x.parent_id IS NULL
-               AND x.depth = 1
-           ) x
-         ) s`,
-        [
-          conversationId,
-          linked.map((message) => message.id),
-          linked.map((message) => message.parentId),
-          linked.map((message) => message.seq),
-        ],
-      );
+      await this.transactions.tx.query(SIBLING_PLACES, [
+        conversationId,
+        linked.map((message) => message.id),
+        linked.map((message) => message.parentId),
+        linked.map((message) => message.seq),
+      ]);
     const places = new Map(rows.map((row) => [row.id, { count: row.count, index: row.index }]));
     return messages.map((message) => places.get(message.id) ?? ONLY_CHILD);
   }

@@ -246,22 +246,15 @@ async function appendStraight(pool: Pool, conversationId: string): Promise<void>
 }
 
 async function pageStraight(pool: Pool, conversationId: string): Promise<void> {
-  const {
-    rows: [conversation],
-  } = await pool.query(
+  await pool.query(
     `SELECT * FROM conversations WHERE id = $1 AND user_id = $2 AND is_active = true`,
     [conversationId, USER],
   );
-  const [{ rows }] = await Promise.all([
-    pool.query(
-      `SELECT id, conversation_id, user_id, seq, role, content, agent_used, routing_info, "references", timestamp, metadata, parent_id, depth, on_active_branch FROM messages WHERE conversation_id = $1 AND on_active_branch = true AND seq > 0 ORDER BY seq LIMIT 51`,
-      [conversationId],
-    ),
-    pool.query(`SELECT depth FROM messages WHERE id = $2 AND conversation_id = $1`, [
-      conversationId,
-      conversation.head_message_id,
-    ]),
-  ]);
+  // The page holds the head: the service reads the branch's length from it, then the siblings.
+  const { rows } = await pool.query(
+    `SELECT id, conversation_id, user_id, seq, role, content, agent_used, routing_info, "references", timestamp, metadata, parent_id, depth, on_active_branch FROM messages WHERE conversation_id = $1 AND on_active_branch = true AND seq > 0 ORDER BY seq LIMIT 51`,
+    [conversationId],
+  );
   const page = rows.slice(0, 50);
   await pool.query(SIBLING_PLACES, [
     conversationId,

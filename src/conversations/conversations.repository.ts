@@ -182,7 +182,7 @@ export class ConversationsRepository {
   }
 
   /** Moves the head of a conversation whose row the caller's transaction has locked. */
-  async moveHead(id: string, headMessageId: string): Promise<Conversation> {
+  async setHead(id: string, headMessageId: string): Promise<Conversation> {
     const [row] = await queryRows(
       this.transactions.tx,
       `UPDATE conversations SET head_message_id = $2 WHERE id = $1 RETURNING *`,

@@ -73,7 +73,7 @@ export class ConversationsService {
           });
     if (messages.length > 0) {
       await this.messages.insert(messages);
-      conversation = await this.conversations.moveHead(conversation.id, messages[0].id);
+      conversation = await this.conversations.setHead(conversation.id, messages[0].id);
     }
     const stored = messages.map((message) => toMessageResponse(message, ONLY_CHILD));
     countAppended(this.appended, stored);
@@ -171,8 +171,8 @@ export class ConversationsService {
   }
 
   /** Moves the head; the caller's transaction holds the conversation's lock (claim or lockActive). */
-  moveHead(id: string, headMessageId: string): Promise<Conversation> {
-    return this.conversations.moveHead(id, headMessageId);
+  setHead(id: string, headMessageId: string): Promise<Conversation> {
+    return this.conversations.setHead(id, headMessageId);
   }
 
   /** Counts every stored message, of every branch, like `message_count`. */

@@ -70,7 +70,7 @@ export class BranchesService {
       target.id === head.id ? head.id : await this.tree.newestDescendant(conversationId, target.id);
     if (tip !== head.id) {
       await this.tree.activatePath(conversationId, tip);
-      await this.conversations.moveHead(conversationId, tip);
+      await this.conversations.setHead(conversationId, tip);
     }
     return this.conversations.getWithRecentMessages(userId, conversationId);
   }
@@ -100,7 +100,7 @@ export class BranchesService {
         : NEW_ROOT;
     if (!unlinkedTail) return head;
     const tip = await this.tree.linkAfter(conversation.id, head);
-    if (tip.id !== null) await this.conversations.moveHead(conversation.id, tip.id);
+    if (tip.id !== null) await this.conversations.setHead(conversation.id, tip.id);
     return tip;
   }
 }

@@ -35,11 +35,18 @@ export class MessagesService {
   ): Promise<MessagePageResponse> {
     const conversation = await this.conversations.requireActive(userId, conversationId);
     const window = toWindow(query);
-    const [rows, total] = await Promise.all([
-      this.messages.window(conversationId, { ...window, limit: window.limit + 1 }, query.branch),
-      query.branch === 'all' ? conversation.messageCount : this.branches.activeLength(conversation),
-    ]);
+    const rows = await this.messages.window(
+      conversationId,
+      { ...window, limit: window.limit + 1 },
+      query.branch,
+    );
     const { page, hasNext, nextCursor } = cutPage(window, rows);
+    // The newest page holds the head, whose depth is the branch's length: no query for it.
+    const head = rows.find((message) => message.id === conversation.headMessageId);
+    const total =
+      query.branch === 'all'
+        ? conversation.messageCount
+        : (head?.depth ?? (await this.branches.activeLength(conversation)));
     return {
       conversation_id: conversationId,
       messages: await this.conversations.withSiblings(conversationId, page),
@@ -81,7 +88,7 @@ export class MessagesService {
       follows,
     });
     await this.messages.insert(messages);
-    const moved = await this.conversations.moveHead(
+    const moved = await this.conversations.setHead(
       conversationId,
       messages[messages.length - 1].id,
     );

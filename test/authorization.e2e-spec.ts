@@ -31,6 +31,11 @@ const ROUTES: Record<string, Call> = {
     path: (id) => `/api/v1/conversations/${id}/messages`,
     body: { role: 'user', content: 'x' },
   },
+  'PUT /:id/head': {
+    method: 'put',
+    path: (id) => `/api/v1/conversations/${id}/head`,
+    body: { message_id: 'msg_0000000000000000000000000000beef' },
+  },
   'GET /:id/stats': { method: 'get', path: (id) => `/api/v1/conversations/${id}/stats` },
   'GET /:id/export': { method: 'get', path: (id) => `/api/v1/conversations/${id}/export` },
 };

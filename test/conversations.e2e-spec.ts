@@ -30,6 +30,7 @@ describe('conversations API', () => {
       expect(Object.keys(response.body).sort()).toEqual(
         [
           'created_at',
+          'head_message_id',
           'id',
           'is_active',
           'last_agent_used',

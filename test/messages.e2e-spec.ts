@@ -58,10 +58,13 @@ describe('messages API', () => {
           'conversation_id',
           'id',
           'metadata',
+          'parent_id',
           'references',
           'role',
           'routing_info',
           'seq',
+          'sibling_count',
+          'sibling_index',
           'timestamp',
         ].sort(),
       );

@@ -145,3 +145,147 @@ describe('the SearchTerms migration (frozen SQL)', () => {
     expect(differing).toEqual([]);
   });
 });
+
+describe('the MessageTree migration (batched, resumable backfill)', () => {
+  // 450 conversations (more than two batches of the migration), 0 to 8 messages each, one with a
+  // gap in its seq numbers.
+  async function fillLinear(dataSource: DataSource): Promise<void> {
+    await dataSource.query(
+      `INSERT INTO conversations (id, user_id, title, created_at, updated_at)
+       SELECT 'conv_' || lpad(c::text, 4, '0'), 1 + c % 7, 't', '2026-12-01Z', '2026-12-01Z'
+       FROM generate_series(1, 450) c`,
+    );
+    await dataSource.query(
+      `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, timestamp)
+       SELECT 'msg_' || lpad(c::text, 4, '0') || '_' || s, 'conv_' || lpad(c::text, 4, '0'), 1 + c % 7,
+              CASE WHEN c = 7 AND s > 2 THEN s + 2 ELSE s END,
+              CASE WHEN s % 2 = 1 THEN 'user' ELSE 'assistant' END, 'm' || s, '2026-12-01Z'
+       FROM generate_series(1, 450) c, generate_series(1, c % 9) s`,
+    );
+  }
+
+  /** Every row of both tables, all columns, as text. */
+  async function contents(dataSource: DataSource): Promise<string[]> {
+    const rows: Array<{ row: string }> = await dataSource.query(
+      `SELECT to_jsonb(t)::text AS row FROM conversations t
+       UNION ALL SELECT (to_jsonb(t) - 'search_terms')::text FROM messages t ORDER BY 1`,
+    );
+    return rows.map((row) => row.row);
+  }
+
+  async function treeIsComplete(dataSource: DataSource): Promise<void> {
+    const [state] = await dataSource.query(
+      `SELECT (SELECT bool_and(indisvalid) FROM pg_index
+               WHERE indexrelid IN (to_regclass('idx_messages_active_branch'), to_regclass('idx_messages_siblings'))
+              ) AS indexes_valid,
+              (SELECT count(*) FROM pg_index
+               WHERE indexrelid IN (to_regclass('idx_messages_active_branch'), to_regclass('idx_messages_siblings'))
+              )::int AS indexes,
+              (SELECT convalidated FROM pg_constraint WHERE conname = 'chk_messages_depth') AS checked`,
+    );
+    expect(state).toEqual({ indexes_valid: true, indexes: 2, checked: true });
+    const lines: Array<Record<string, unknown>> = await dataSource.query(
+      `SELECT m.conversation_id, m.seq, m.parent_id, m.depth, m.on_active_branch,
+              lag(m.id) OVER w AS previous, row_number() OVER w AS position,
+              c.head_message_id,
+              last_value(m.id) OVER (PARTITION BY m.conversation_id ORDER BY m.seq
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS last
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id
+       WINDOW w AS (PARTITION BY m.conversation_id ORDER BY m.seq)`,
+    );
+    expect(lines).toHaveLength(1800);
+    const wrong = lines.filter(
+      (row) =>
+        row.parent_id !== row.previous ||
+        row.depth !== Number(row.position) ||
+        row.on_active_branch !== true ||
+        row.head_message_id !== row.last,
+    );
+    expect(wrong).toEqual([]);
+    const [{ empty }] = await dataSource.query(
+      `SELECT count(*)::int AS empty FROM conversations c
+       WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)
+         AND c.head_message_id IS NULL`,
+    );
+    expect(empty).toBe(50);
+  }
+
+  let clean: { db: TestDatabase; dataSource: DataSource };
+  let interrupted: { db: TestDatabase; dataSource: DataSource };
+
+  beforeAll(async () => {
+    const before = async (): Promise<{ db: TestDatabase; dataSource: DataSource }> => {
+      const db = await createTestDatabase();
+      const dataSource = await connectTo(db);
+      await dataSource.undoLastMigration();
+      await fillLinear(dataSource);
+      return { db, dataSource };
+    };
+    clean = await before();
+    interrupted = await before();
+  });
+
+  afterAll(async () => {
+    for (const { db, dataSource } of [clean, interrupted]) {
+      await dataSource.destroy();
+      await db.drop();
+    }
+  });
+
+  it('links rows written before it into one branch per conversation: parent the previous by seq, head the last', async () => {
+    const applied = await clean.dataSource.runMigrations();
+    expect(applied.map((migration) => migration.name)).toEqual(['MessageTree1796120293735']);
+    await treeIsComplete(clean.dataSource);
+  });
+
+  it('run again over its own result, changes nothing (a crash before it was recorded)', async () => {
+    const before = await contents(clean.dataSource);
+    const tree = MIGRATIONS.at(-1)!;
+    const runner = clean.dataSource.createQueryRunner();
+    try {
+      await new tree().up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect(await contents(clean.dataSource)).toEqual(before);
+  });
+
+  it('resumes an interrupted run: columns there, some batches linked, a row appended after them, an index left invalid', async () => {
+    const { dataSource } = interrupted;
+    // What a run killed after its first batches leaves behind, plus an older version's append.
+    await dataSource.query(
+      `ALTER TABLE messages ADD COLUMN parent_id varchar(50), ADD COLUMN depth integer,
+         ADD COLUMN on_active_branch boolean NOT NULL DEFAULT true`,
+    );
+    await dataSource.query(`ALTER TABLE conversations ADD COLUMN head_message_id varchar(50)`);
+    await dataSource.query(
+      `ALTER TABLE messages ADD CONSTRAINT chk_messages_depth
+         CHECK (depth >= 1 AND (parent_id IS NULL) = (depth = 1)) NOT VALID`,
+    );
+    await dataSource.query(
+      `UPDATE messages m SET parent_id = l.previous, depth = l.position
+       FROM (SELECT id, lag(id) OVER w AS previous, row_number() OVER w AS position FROM messages
+             WHERE conversation_id < 'conv_0201' WINDOW w AS (PARTITION BY conversation_id ORDER BY seq)) l
+       WHERE m.id = l.id`,
+    );
+    await dataSource.query(
+      `UPDATE conversations c SET head_message_id =
+         (SELECT id FROM messages m WHERE m.conversation_id = c.id ORDER BY seq DESC LIMIT 1)
+       WHERE c.id < 'conv_0201'`,
+    );
+    await dataSource.query(
+      `UPDATE messages SET parent_id = NULL, depth = NULL WHERE id = 'msg_0008_8';
+       UPDATE conversations SET head_message_id = 'msg_0008_7' WHERE id = 'conv_0008'`,
+    );
+    await expect(
+      dataSource.query(
+        `CREATE UNIQUE INDEX CONCURRENTLY idx_messages_siblings ON messages (conversation_id)`,
+      ),
+    ).rejects.toThrow(/could not create unique index/);
+
+    const applied = await dataSource.runMigrations();
+    expect(applied.map((migration) => migration.name)).toEqual(['MessageTree1796120293735']);
+    await treeIsComplete(dataSource);
+    expect(await contents(dataSource)).toEqual(await contents(clean.dataSource));
+  });
+});

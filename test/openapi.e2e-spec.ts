@@ -78,6 +78,7 @@ describe('OpenAPI', () => {
         'GET /api/v1/conversations/{id}/export',
         'GET /api/v1/conversations/{id}/messages',
         'POST /api/v1/conversations/{id}/messages',
+        'PUT /api/v1/conversations/{id}/head',
       ].sort(),
     );
     for (const { name, operation } of operations.filter((o) => o.name.includes('/api/v1'))) {

@@ -222,6 +222,62 @@ describe.each<MetadataColumn>(['extra_metadata', 'metadata'])(
       expect(await contents(database.client)).toEqual(upgraded);
     });
 
+    it('reads as one branch: each message follows the previous by seq, the head is the last', async () => {
+      const { rows: messages } = await database.client.query(
+        `SELECT id, conversation_id, parent_id, depth, seq, on_active_branch FROM messages
+         ORDER BY conversation_id, seq`,
+      );
+      const { rows: conversations } = await database.client.query(
+        `SELECT id, head_message_id FROM conversations`,
+      );
+      const byConversation = new Map<string, Array<Record<string, any>>>();
+      for (const message of messages) {
+        byConversation.set(message.conversation_id, [
+          ...(byConversation.get(message.conversation_id) ?? []),
+          message,
+        ]);
+      }
+      for (const conversation of conversations) {
+        const line = byConversation.get(conversation.id) ?? [];
+        expect(line.map((m) => [m.parent_id, m.depth, m.on_active_branch])).toEqual(
+          line.map((_m, index) => [index === 0 ? null : line[index - 1].id, index + 1, true]),
+        );
+        expect(conversation.head_message_id).toBe(line.at(-1)?.id ?? null);
+      }
+
+      const t = await startTestApp(
+        {},
+        { name: database.name, client: database.client, drop: async () => undefined },
+      );
+      try {
+        const api = await ApiClient.forUsers(t.http, [1]);
+        const list = await t.http.get('/api/v1/conversations?limit=100').set(api.auth(1));
+        expect(list.body.conversations.length).toBeGreaterThan(0);
+        for (const summary of list.body.conversations) {
+          const read = await t.http
+            .get(`/api/v1/conversations/${summary.id}/messages?limit=200`)
+            .set(api.auth(1));
+          expect(read.status).toBe(200);
+          const stored = byConversation.get(summary.id) ?? [];
+          expect(read.body.total_count).toBe(summary.message_count);
+          expect(
+            read.body.messages.map((m: Record<string, any>) => [
+              m.id,
+              m.parent_id,
+              m.sibling_count,
+              m.sibling_index,
+            ]),
+          ).toEqual(
+            stored.map((m, index) => [m.id, index === 0 ? null : stored[index - 1].id, 1, 0]),
+          );
+          const opened = await t.http.get(`/api/v1/conversations/${summary.id}`).set(api.auth(1));
+          expect(opened.body.head_message_id).toBe(stored.at(-1)?.id ?? null);
+        }
+      } finally {
+        await t.close();
+      }
+    });
+
     it('serves the whole API on it: list, open, append (counted once), search the old text, delete a legacy id', async () => {
       const t = await startTestApp(
         {},

@@ -39,6 +39,14 @@ const ADDED_MESSAGE_COLUMNS: Column[] = [
   ['user_id', 'integer', null, 'NO', null],
   ['seq', 'integer', null, 'NO', null],
   ['search_terms', 'ARRAY', null, 'NO', "'{}'::text[]"],
+  // The tree of branches (api-v1.1.md section 6).
+  ['parent_id', 'character varying', 50, 'YES', null],
+  ['depth', 'integer', null, 'YES', null],
+  ['on_active_branch', 'boolean', null, 'NO', 'true'],
+];
+
+const ADDED_CONVERSATION_COLUMNS: Column[] = [
+  ['head_message_id', 'character varying', 50, 'YES', null],
 ];
 
 describe('the migrated schema', () => {
@@ -67,11 +75,13 @@ describe('the migrated schema', () => {
     ]);
   }
 
-  it("has the seed's conversations columns: type, length, nullability, default", async () => {
-    expect(sortByName(await columns('conversations'))).toEqual(sortByName(SEED_CONVERSATIONS));
+  it("has the seed's conversations columns (type, length, nullability, default) plus head_message_id", async () => {
+    expect(sortByName(await columns('conversations'))).toEqual(
+      sortByName([...SEED_CONVERSATIONS, ...ADDED_CONVERSATION_COLUMNS]),
+    );
   });
 
-  it("has the seed's messages columns plus seq, user_id and search_terms", async () => {
+  it("has the seed's messages columns plus seq, user_id, search_terms and the tree's", async () => {
     expect(sortByName(await columns('messages'))).toEqual(
       sortByName([...SEED_MESSAGES, ...ADDED_MESSAGE_COLUMNS]),
     );

@@ -12,6 +12,8 @@ import {
 import { planSearch, type SearchStep } from '../../src/search/search-plan';
 import { prepareQuery } from '../../src/search/search-query';
 import { searchTerms } from '../../src/conversations/messages/search-terms';
+import { HEAD_STATE } from '../../src/conversations/messages/branches.repository';
+import { SIBLING_PLACES } from '../../src/conversations/messages/messages.repository';
 import { benchToken, freePort, startBenchApp } from '../support/bench-app';
 import { BENCH_SERVER, migratedDataSource, recreateDatabase } from '../support/bench-database';
 import { runLoad, type LoadResult } from '../support/load';
@@ -171,11 +173,17 @@ async function loadFixture(pageSizes: number[], listSizes: number[]) {
       const content =
         '관세율 조회 방법을 알려주세요. The customs tariff for HS 8471.30 is 0% under the FTA.';
       await dataSource.query(
-        `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, timestamp, search_terms)
-         SELECT $1 || '_' || s, $1, $2, s, CASE WHEN s % 2 = 1 THEN 'user' ELSE 'assistant' END, $3, now() - (($4 - s) * interval '1 second'), $5::text[]
+        `INSERT INTO messages (id, parent_id, depth, conversation_id, user_id, seq, role, content, timestamp, search_terms)
+         SELECT $1 || '_' || s, CASE WHEN s > 1 THEN $1 || '_' || (s - 1) END, s, $1, $2, s, CASE WHEN s % 2 = 1 THEN 'user' ELSE 'assistant' END, $3, now() - (($4 - s) * interval '1 second'), $5::text[]
          FROM generate_series($6::int, $7::int) s`,
         [id, userId, content, messages, searchTerms(content), from, to],
       );
+    }
+    if (messages > 0) {
+      await dataSource.query(`UPDATE conversations SET head_message_id = $1 WHERE id = $2`, [
+        `${id}_${messages}`,
+        id,
+      ]);
     }
     return id;
   };
@@ -208,14 +216,19 @@ async function appendStraight(pool: Pool, conversationId: string): Promise<void>
   try {
     await client.query('BEGIN');
     const { rows } = await client.query(
-      `UPDATE conversations SET message_count = COALESCE(message_count, 0) + 1, updated_at = now() WHERE id = $1 AND user_id = $2 AND is_active = true RETURNING message_count, updated_at`,
+      `UPDATE conversations SET message_count = COALESCE(message_count, 0) + 1, updated_at = now() WHERE id = $1 AND user_id = $2 AND is_active = true RETURNING message_count, updated_at, head_message_id`,
       [conversationId, USER],
     );
+    // The service's branch statements: the head's depth and the unlinked-tail probe, the head move.
+    const [head] = (await client.query(HEAD_STATE, [conversationId, rows[0].head_message_id])).rows;
     const content = '관세율 조회 방법을 알려주세요';
+    const id = `msg_${process.hrtime.bigint()}${Math.random()}`.slice(0, 50);
     await client.query(
-      `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, timestamp, search_terms) VALUES ($1, $2, $3, $4, 'user', $5, $6, $7)`,
+      `INSERT INTO messages (id, parent_id, depth, conversation_id, user_id, seq, role, content, timestamp, search_terms) VALUES ($1, $2, $3, $4, $5, $6, 'user', $7, $8, $9)`,
       [
-        `msg_${process.hrtime.bigint()}${Math.random()}`.slice(0, 50),
+        id,
+        rows[0].head_message_id,
+        (head.head_depth ?? 0) + 1,
         conversationId,
         USER,
         rows[0].message_count,
@@ -224,6 +237,10 @@ async function appendStraight(pool: Pool, conversationId: string): Promise<void>
         searchTerms(content),
       ],
     );
+    await client.query(`UPDATE conversations SET head_message_id = $2 WHERE id = $1`, [
+      conversationId,
+      id,
+    ]);
     await client.query('COMMIT');
   } finally {
     client.release();
@@ -235,10 +252,18 @@ async function pageStraight(pool: Pool, conversationId: string): Promise<void> {
     `SELECT * FROM conversations WHERE id = $1 AND user_id = $2 AND is_active = true`,
     [conversationId, USER],
   );
-  await pool.query(
-    `SELECT id, conversation_id, user_id, seq, role, content, agent_used, routing_info, "references", timestamp, metadata FROM messages WHERE conversation_id = $1 AND seq > 0 ORDER BY seq LIMIT 51`,
+  // The page holds the head: the service reads the branch's length from it, then the siblings.
+  const { rows } = await pool.query(
+    `SELECT id, conversation_id, user_id, seq, role, content, agent_used, routing_info, "references", timestamp, metadata, parent_id, depth, on_active_branch FROM messages WHERE conversation_id = $1 AND on_active_branch = true AND seq > 0 ORDER BY seq LIMIT 51`,
     [conversationId],
   );
+  const page = rows.slice(0, 50);
+  await pool.query(SIBLING_PLACES, [
+    conversationId,
+    page.map((row) => row.id),
+    page.map((row) => row.parent_id),
+    page.map((row) => row.seq),
+  ]);
 }
 
 async function listStraight(pool: Pool, userId: number): Promise<void> {

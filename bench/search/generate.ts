@@ -60,7 +60,7 @@ export async function generateSearchData(
     return low + 1;
   };
 
-  const current = new Map<number, { id: string; seq: number }>();
+  const current = new Map<number, { id: string; seq: number; last: string | null }>();
   let conversations = 0;
   const started = Date.now();
   const epoch = Date.parse('2025-01-01T00:00:00Z');
@@ -74,6 +74,7 @@ export async function generateSearchData(
         conversation = {
           id: `conv_${(conversations += 1).toString(16).padStart(12, '0')}`,
           seq: 0,
+          last: null,
         };
         current.set(userId, conversation);
         newConversations.push({
@@ -84,8 +85,11 @@ export async function generateSearchData(
       }
       conversation.seq += 1;
       const content = writer.write();
+      const id = `msg_${i.toString(16).padStart(12, '0')}`;
       rows.push({
-        id: `msg_${i.toString(16).padStart(12, '0')}`,
+        id,
+        // One branch per conversation: each message follows the previous one.
+        parent_id: conversation.last,
         conversation_id: conversation.id,
         user_id: userId,
         seq: conversation.seq,
@@ -98,22 +102,25 @@ export async function generateSearchData(
         timestamp: new Date(epoch + i * 20_000).toISOString(),
         terms: searchTerms(content),
       });
+      conversation.last = id;
     }
     await dataSource.query(
       `INSERT INTO conversations (id, user_id, title) SELECT id, user_id, title FROM jsonb_to_recordset($1::jsonb) AS c(id text, user_id int, title text)`,
       [JSON.stringify(newConversations)],
     );
     await dataSource.query(
-      `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, agent_used, timestamp, search_terms)
-       SELECT id, conversation_id, user_id, seq, role, content, agent_used, timestamp, ARRAY(SELECT jsonb_array_elements_text(terms))
-       FROM jsonb_to_recordset($1::jsonb) AS m(id text, conversation_id text, user_id int, seq int, role text, content text, agent_used text, timestamp timestamptz, terms jsonb)`,
+      `INSERT INTO messages (id, parent_id, depth, conversation_id, user_id, seq, role, content, agent_used, timestamp, search_terms)
+       SELECT id, parent_id, seq, conversation_id, user_id, seq, role, content, agent_used, timestamp, ARRAY(SELECT jsonb_array_elements_text(terms))
+       FROM jsonb_to_recordset($1::jsonb) AS m(id text, parent_id text, conversation_id text, user_id int, seq int, role text, content text, agent_used text, timestamp timestamptz, terms jsonb)`,
       [JSON.stringify(rows)],
     );
     if ((offset / BATCH) % 20 === 0) log(`loaded ${offset + rows.length} messages`);
   }
   await dataSource.query(
-    `UPDATE conversations c SET message_count = s.n, updated_at = s.last, created_at = s.first
-     FROM (SELECT conversation_id, count(*) AS n, max(timestamp) AS last, min(timestamp) AS first FROM messages GROUP BY conversation_id) s
+    `UPDATE conversations c SET message_count = s.n, updated_at = s.last, created_at = s.first, head_message_id = s.head
+     FROM (SELECT conversation_id, count(*) AS n, max(timestamp) AS last, min(timestamp) AS first,
+                  (array_agg(id ORDER BY seq DESC))[1] AS head
+           FROM messages GROUP BY conversation_id) s
      WHERE s.conversation_id = c.id`,
   );
   // A few deleted conversations, as in real use: search must skip them.

@@ -6,6 +6,8 @@ export const LIMITS = {
   contentLength: 32_000,
   titleLength: 200,
   agentNameLength: 50,
+  /** Ids of conversations and messages, ours and the predecessor's. */
+  idLength: 50,
   referencesCount: 50,
   jsonObjectBytes: 16 * 1024,
   queryLength: 200,

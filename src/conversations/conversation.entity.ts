@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { JsonObject } from '../common/json';
 
-/** The seed's `conversations` table, column for column. */
+/** The seed's `conversations` table, column for column, plus `head_message_id`. */
 @Entity({ name: 'conversations' })
 @Index('idx_conversations_updated_at', ['updatedAt'])
 // Serves "a user's active conversations, newest first" (the list, its count and its cursor).
@@ -33,4 +33,8 @@ export class Conversation {
 
   @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
   metadata!: JsonObject;
+
+  /** The newest message of the active branch (a leaf); null while there is no message. */
+  @Column({ name: 'head_message_id', type: 'varchar', length: 50, nullable: true })
+  headMessageId!: string | null;
 }

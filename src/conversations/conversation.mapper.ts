@@ -16,5 +16,9 @@ export function toConversationSummary(conversation: Conversation): ConversationS
 }
 
 export function toConversationResponse(conversation: Conversation): ConversationResponse {
-  return { ...toConversationSummary(conversation), metadata: conversation.metadata ?? {} };
+  return {
+    ...toConversationSummary(conversation),
+    metadata: conversation.metadata ?? {},
+    head_message_id: conversation.headMessageId ?? null,
+  };
 }

@@ -14,6 +14,13 @@ export class ConversationSummaryResponse {
 
 export class ConversationResponse extends ConversationSummaryResponse {
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata!: Record<string, unknown>;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'The newest message of the active branch; null while the conversation has no message. An append without parent_id follows it; PUT /:id/head moves it.',
+  })
+  head_message_id!: string | null;
 }
 
 export class CreatedConversationResponse extends ConversationResponse {
@@ -29,7 +36,7 @@ export class ConversationWithRecentMessages extends ConversationResponse {
   @ApiProperty({
     type: 'array',
     items: { $ref: '#/components/schemas/MessageResponse' },
-    description: 'The newest 20, oldest first',
+    description: 'The newest 20 of the active branch, oldest first',
   })
   recent_messages!: MessageResponse[];
 }

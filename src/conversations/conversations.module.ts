@@ -5,6 +5,9 @@ import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
+import { BranchesController } from './messages/branches.controller';
+import { BranchesRepository } from './messages/branches.repository';
+import { BranchesService } from './messages/branches.service';
 import { MessagesController } from './messages/messages.controller';
 import { MessagesRepository } from './messages/messages.repository';
 import { MessagesService } from './messages/messages.service';
@@ -15,8 +18,15 @@ import { MessagesService } from './messages/messages.service';
  */
 @Module({
   imports: [AuthModule, RateLimitModule, IdempotencyModule],
-  controllers: [ConversationsController, MessagesController],
-  providers: [ConversationsRepository, ConversationsService, MessagesRepository, MessagesService],
+  controllers: [ConversationsController, MessagesController, BranchesController],
+  providers: [
+    ConversationsRepository,
+    ConversationsService,
+    MessagesRepository,
+    MessagesService,
+    BranchesRepository,
+    BranchesService,
+  ],
   exports: [ConversationsService],
 })
 export class ConversationsModule {}

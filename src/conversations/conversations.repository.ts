@@ -12,7 +12,7 @@ export interface ConversationPosition {
 
 export type NewConversation = Pick<
   Conversation,
-  'id' | 'userId' | 'title' | 'messageCount' | 'metadata'
+  'id' | 'userId' | 'title' | 'messageCount' | 'metadata' | 'headMessageId'
 >;
 
 export interface ConversationChanges {
@@ -53,8 +53,8 @@ export class ConversationsRepository {
   async insert(conversation: NewConversation): Promise<Conversation> {
     const [row] = await queryRows(
       this.transactions.tx,
-      `INSERT INTO conversations (id, user_id, title, message_count, metadata)
-       VALUES ($1, $2, $3, $4, $5::jsonb)
+      `INSERT INTO conversations (id, user_id, title, message_count, metadata, head_message_id)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6)
        RETURNING *`,
       [
         conversation.id,
@@ -62,6 +62,7 @@ export class ConversationsRepository {
         conversation.title,
         conversation.messageCount,
         JSON.stringify(conversation.metadata),
+        conversation.headMessageId,
       ],
     );
     return conversationFromRow(row);
@@ -166,6 +167,29 @@ export class ConversationsRepository {
     const conversation = conversationFromRow(rows[0]);
     return { conversation, firstSeq: conversation.messageCount - count + 1 };
   }
+
+  /**
+   * The user's active conversation, its row locked until the caller's transaction ends: the lock
+   * the seq claim takes, for writes that move the branch without appending.
+   */
+  async lockActive(userId: number, id: string): Promise<Conversation | null> {
+    const rows = await queryRows(
+      this.transactions.tx,
+      `SELECT * FROM conversations WHERE id = $1 AND user_id = $2 AND is_active = true FOR UPDATE`,
+      [id, userId],
+    );
+    return rows.length > 0 ? conversationFromRow(rows[0]) : null;
+  }
+
+  /** Moves the head of a conversation whose row the caller's transaction has locked. */
+  async setHead(id: string, headMessageId: string): Promise<Conversation> {
+    const [row] = await queryRows(
+      this.transactions.tx,
+      `UPDATE conversations SET head_message_id = $2 WHERE id = $1 RETURNING *`,
+      [id, headMessageId],
+    );
+    return conversationFromRow(row);
+  }
 }
 
 function conversationFromRow(row: Record<string, unknown>): Conversation {
@@ -179,5 +203,6 @@ function conversationFromRow(row: Record<string, unknown>): Conversation {
     lastAgentUsed: row.last_agent_used,
     isActive: row.is_active,
     metadata: row.metadata ?? {},
+    headMessageId: row.head_message_id ?? null,
   });
 }

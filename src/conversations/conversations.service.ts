@@ -9,7 +9,9 @@ import { pageNumber, toPageRequest } from '../common/pagination';
 import { decodeConversationCursor, encodeConversationCursor } from './conversation-cursor';
 import { countAppended } from '../metrics/count-messages';
 import { METRICS } from '../metrics/metric-names';
-import { toMessageResponse } from './messages/message.mapper';
+import type { BranchChoice } from './messages/dto/list-messages-query.dto';
+import type { Message } from './messages/message.entity';
+import { ONLY_CHILD, toMessageResponse } from './messages/message.mapper';
 import type { MessageResponse } from './messages/message.responses';
 import { MessagesRepository } from './messages/messages.repository';
 import { buildMessages } from './messages/new-messages';
@@ -52,12 +54,13 @@ export class ConversationsService {
     user: AuthenticatedUser,
     input: CreateConversationDto,
   ): Promise<CreatedConversationResponse> {
-    const conversation = await this.conversations.insert({
+    let conversation = await this.conversations.insert({
       id: newId('conv'),
       userId: user.id,
       title: input.title ?? deriveTitle(input.initial_message),
       messageCount: input.initial_message === undefined ? 0 : 1,
       metadata: input.metadata ?? {},
+      headMessageId: null,
     });
     const messages =
       input.initial_message === undefined
@@ -68,8 +71,11 @@ export class ConversationsService {
             firstSeq: 1,
             timestamp: conversation.createdAt,
           });
-    if (messages.length > 0) await this.messages.insert(messages);
-    const stored = messages.map(toMessageResponse);
+    if (messages.length > 0) {
+      await this.messages.insert(messages);
+      conversation = await this.conversations.setHead(conversation.id, messages[0].id);
+    }
+    const stored = messages.map((message) => toMessageResponse(message, ONLY_CHILD));
     countAppended(this.appended, stored);
     return { ...toConversationResponse(conversation), messages: stored };
   }
@@ -114,8 +120,14 @@ export class ConversationsService {
     const recent = await this.messages.recent(id, LIMITS.recentMessages);
     return {
       ...toConversationResponse(conversation),
-      recent_messages: recent.map(toMessageResponse),
+      recent_messages: await this.withSiblings(id, recent),
     };
+  }
+
+  /** The messages' answers, each with its place among its siblings. */
+  async withSiblings(conversationId: string, messages: Message[]): Promise<MessageResponse[]> {
+    const places = await this.messages.siblingPlaces(conversationId, messages);
+    return messages.map((message, index) => toMessageResponse(message, places[index]));
   }
 
   async update(
@@ -148,6 +160,22 @@ export class ConversationsService {
     return claim;
   }
 
+  /**
+   * For writes that move the branch without appending: locks the conversation's row (as the seq
+   * claim does) inside the caller's transaction, or 404.
+   */
+  async lockActive(userId: number, id: string): Promise<Conversation> {
+    const conversation = await this.conversations.lockActive(userId, id);
+    if (!conversation) throw conversationNotFound();
+    return conversation;
+  }
+
+  /** Moves the head; the caller's transaction holds the conversation's lock (claim or lockActive). */
+  setHead(id: string, headMessageId: string): Promise<Conversation> {
+    return this.conversations.setHead(id, headMessageId);
+  }
+
+  /** Counts every stored message, of every branch, like `message_count`. */
   async stats(userId: number, id: string): Promise<ConversationStatsResponse> {
     const conversation = await this.requireActive(userId, id);
     const stats = await this.messages.stats(id);
@@ -161,21 +189,26 @@ export class ConversationsService {
     };
   }
 
+  /** JSON: every message of every branch, with `parent_id`. Markdown: the active branch. */
   async export(userId: number, id: string, format: ExportFormat): Promise<ExportDocument> {
     const conversation = await this.requireActive(userId, id);
-    return renderExport(toConversationResponse(conversation), this.allMessages(id), format);
+    const branch = format === 'markdown' ? 'active' : 'all';
+    return renderExport(toConversationResponse(conversation), this.messagesOf(id, branch), format);
   }
 
-  private async *allMessages(conversationId: string): AsyncIterable<MessageResponse[]> {
+  private async *messagesOf(
+    conversationId: string,
+    branch: BranchChoice,
+  ): AsyncIterable<MessageResponse[]> {
     let afterSeq = 0;
     for (;;) {
-      const batch = await this.messages.window(conversationId, {
-        kind: 'after',
-        limit: EXPORT_BATCH_SIZE,
-        afterSeq,
-      });
+      const batch = await this.messages.window(
+        conversationId,
+        { kind: 'after', limit: EXPORT_BATCH_SIZE, afterSeq },
+        branch,
+      );
       if (batch.length === 0) return;
-      yield batch.map(toMessageResponse);
+      yield await this.withSiblings(conversationId, batch);
       afterSeq = batch[batch.length - 1].seq;
     }
   }

@@ -106,6 +106,9 @@ export function buildDataSourceOptions(
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: config.migrationsRun,
+    // Each migration commits on its own, and one that batches its own work (transaction = false)
+    // may: TypeORM refuses that override when everything runs in one transaction.
+    migrationsTransactionMode: 'each',
     synchronize: false,
     logging: false,
     extra: {

@@ -14,6 +14,8 @@ export const REQUIRED_INDEXES = [
   'idx_messages_conversation_seq',
   'idx_messages_content_search',
   'idx_messages_user_timestamp',
+  'idx_messages_active_branch',
+  'idx_messages_siblings',
 ] as const;
 
 // btree_gin lets the search index lead with user_id. pg_trgm, which the first migration created,

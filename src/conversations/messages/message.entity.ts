@@ -8,14 +8,23 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 /**
  * The seed's `messages` table, plus columns of ours: `seq` (order within the conversation,
  * assigned in the append transaction), `user_id` (copied from the conversation inside the
- * insert, never from the client, so that per-user search need not join) and `search_terms`.
+ * insert, never from the client, so that per-user search need not join), `search_terms`, and the
+ * tree of branches: `parent_id`, `depth` and `on_active_branch` (branches.repository.ts).
  */
 @Entity({ name: 'messages' })
 @Check('chk_messages_role', `"role" IN ('user', 'assistant', 'system')`)
 @Check('chk_messages_seq', '"seq" >= 1')
+// A root has depth 1 and every other message a parent; a null depth (not linked yet) passes.
+@Check('chk_messages_depth', '"depth" >= 1 AND ("parent_id" IS NULL) = ("depth" = 1)')
 @Index('idx_messages_conversation_seq', ['conversationId', 'seq'], { unique: true })
 @Index('idx_messages_agent_used', ['agentUsed'])
 @Index('idx_messages_user_timestamp', ['userId', 'timestamp', 'seq'])
+// Every page of the active branch is one range of this index, whatever the number of branches.
+@Index('idx_messages_active_branch', ['conversationId', 'seq'], {
+  where: '"on_active_branch" = true',
+})
+// A message's siblings: the messages of its conversation with the same parent, in seq order.
+@Index('idx_messages_siblings', ['conversationId', 'parentId', 'seq'])
 // GIN (user_id, search_terms) with btree_gin: TypeORM cannot express it, so migrations own it.
 @Index('idx_messages_content_search', { synchronize: false })
 export class Message {
@@ -52,6 +61,22 @@ export class Message {
 
   @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
   metadata!: JsonObject;
+
+  /** The message this one follows; null for a root (a conversation's first message, or an edit of it). */
+  @Column({ name: 'parent_id', type: 'varchar', length: 50, nullable: true })
+  parentId!: string | null;
+
+  /**
+   * 1 for a root, the parent's + 1: the length of the branch that ends here. Null for a row
+   * written by something that knows no tree (an older version, an import): the next append links
+   * it after the head.
+   */
+  @Column({ type: 'integer', nullable: true })
+  depth!: number | null;
+
+  /** On the path from the root to the conversation's head, kept by every write that moves it. */
+  @Column({ name: 'on_active_branch', type: 'boolean', default: true })
+  onActiveBranch!: boolean;
 
   /** Index terms of `content` (search/search-terms.ts), written in the same INSERT. */
   @Column({ name: 'search_terms', type: 'text', array: true, default: () => "'{}'", select: false })

@@ -1,5 +1,5 @@
 import { Message } from './message.entity';
-import { toMessageResponse } from './message.mapper';
+import { ONLY_CHILD, toMessageResponse } from './message.mapper';
 
 describe('toMessageResponse', () => {
   it('returns routing_info and references exactly as stored, and the contract fields only', () => {
@@ -18,8 +18,11 @@ describe('toMessageResponse', () => {
       timestamp: new Date('2026-12-01T00:00:00Z'),
       metadata: { a: 1 },
       searchTerms: ['답', '답변', '변'],
+      parentId: 'msg_0',
+      depth: 2,
+      onActiveBranch: true,
     });
-    expect(toMessageResponse(message)).toEqual({
+    expect(toMessageResponse(message, { count: 3, index: 1 })).toEqual({
       id: 'msg_1',
       conversation_id: 'conv_1',
       seq: 2,
@@ -30,6 +33,9 @@ describe('toMessageResponse', () => {
       references,
       timestamp: '2026-12-01T00:00:00.000Z',
       metadata: { a: 1 },
+      parent_id: 'msg_0',
+      sibling_count: 3,
+      sibling_index: 1,
     });
   });
 
@@ -46,10 +52,13 @@ describe('toMessageResponse', () => {
       metadata: null,
       timestamp: new Date(0),
     });
-    expect(toMessageResponse(message)).toMatchObject({
+    expect(toMessageResponse(message, ONLY_CHILD)).toMatchObject({
       routing_info: {},
       references: [],
       metadata: {},
+      parent_id: null,
+      sibling_count: 1,
+      sibling_index: 0,
     });
   });
 });

@@ -16,13 +16,33 @@ export class MessageResponse {
   references!: unknown[];
   @ApiProperty({ format: 'date-time' }) timestamp!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata!: Record<string, unknown>;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'The message this one follows; null for a root (the first message, or an edit of it). A row written by a version that kept no tree reads null until the next append links it.',
+  })
+  parent_id!: string | null;
+  @ApiProperty({
+    description: 'How many messages share this parent (its versions), this one included',
+  })
+  sibling_count!: number;
+  @ApiProperty({
+    description:
+      'Its place among them, 0-based in seq order: show "sibling_index + 1 / sibling_count"',
+  })
+  sibling_index!: number;
 }
 
 export class MessagePageResponse {
   @ApiProperty() conversation_id!: string;
   @ApiProperty({ type: [MessageResponse], description: 'Oldest first' })
   messages!: MessageResponse[];
-  @ApiProperty({ description: 'All messages of the conversation' }) total_count!: number;
+  @ApiProperty({
+    description:
+      'The messages of what is listed: the active branch (root to head) by default, every stored message with branch=all. For a conversation that never branched both are message_count.',
+  })
+  total_count!: number;
   @ApiProperty({ type: Number, nullable: true, description: 'Null for cursor and seq windows' })
   page!: number | null;
   @ApiProperty() page_size!: number;

@@ -10,7 +10,8 @@ import { countAppended } from '../../metrics/count-messages';
 import { METRICS } from '../../metrics/metric-names';
 import type { CreateMessageDto } from './dto/create-message.dto';
 import type { ListMessagesQueryDto } from './dto/list-messages-query.dto';
-import { toMessageResponse } from './message.mapper';
+import { BranchesService } from './branches.service';
+import { ONLY_CHILD, toMessageResponse } from './message.mapper';
 import type { AppendedMessagesResponse } from '../conversation.responses';
 import type { MessagePageResponse } from './message.responses';
 import { cutPage, toWindow } from './message-window';
@@ -22,9 +23,11 @@ export class MessagesService {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly messages: MessagesRepository,
+    private readonly branches: BranchesService,
     @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
   ) {}
 
+  /** A page of the active branch, or with `branch=all` of every message; `total_count` likewise. */
   async list(
     userId: number,
     conversationId: string,
@@ -32,12 +35,22 @@ export class MessagesService {
   ): Promise<MessagePageResponse> {
     const conversation = await this.conversations.requireActive(userId, conversationId);
     const window = toWindow(query);
-    const rows = await this.messages.window(conversationId, { ...window, limit: window.limit + 1 });
+    const rows = await this.messages.window(
+      conversationId,
+      { ...window, limit: window.limit + 1 },
+      query.branch,
+    );
     const { page, hasNext, nextCursor } = cutPage(window, rows);
+    // The newest page holds the head, whose depth is the branch's length: no query for it.
+    const head = rows.find((message) => message.id === conversation.headMessageId);
+    const total =
+      query.branch === 'all'
+        ? conversation.messageCount
+        : (head?.depth ?? (await this.branches.activeLength(conversation)));
     return {
       conversation_id: conversationId,
-      messages: page.map(toMessageResponse),
-      total_count: conversation.messageCount,
+      messages: await this.conversations.withSiblings(conversationId, page),
+      total_count: total,
       page: window.kind === 'offset' ? pageOf(window.offset, window.limit) : null,
       page_size: window.limit,
       has_next: hasNext,
@@ -47,7 +60,8 @@ export class MessagesService {
 
   /**
    * Appends one message or an exchange in one transaction: seq numbers, `message_count`,
-   * `updated_at` and `last_agent_used` move together, or nothing is stored.
+   * `updated_at`, `last_agent_used` and the head move together, or nothing is stored. The first
+   * message follows its `parent_id` (the head when absent), each next one the previous.
    */
   @Transactional()
   async append(
@@ -62,19 +76,34 @@ export class MessagesService {
       inputs.length,
       lastAgentOf(inputs),
     );
+    const { follows, siblingsBefore } = await this.branches.placeAppend(
+      conversation,
+      inputs[0].parent_id,
+    );
     const messages = buildMessages(inputs, {
       conversationId,
       userId: user.id,
       firstSeq,
       timestamp: conversation.updatedAt,
+      follows,
     });
     await this.messages.insert(messages);
-    const stored = messages.map(toMessageResponse);
+    const moved = await this.conversations.setHead(
+      conversationId,
+      messages[messages.length - 1].id,
+    );
+    // Each new message has the highest seq among its siblings.
+    const stored = messages.map((message, index) =>
+      toMessageResponse(
+        message,
+        index === 0 ? { count: siblingsBefore + 1, index: siblingsBefore } : ONLY_CHILD,
+      ),
+    );
     countAppended(this.appended, stored);
     return {
       conversation_id: conversationId,
       messages: stored,
-      conversation: toConversationResponse(conversation),
+      conversation: toConversationResponse(moved),
     };
   }
 }

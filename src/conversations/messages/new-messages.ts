@@ -3,18 +3,39 @@ import { searchTerms } from './search-terms';
 import type { CreateMessageDto } from './dto/create-message.dto';
 import { Message } from './message.entity';
 
+/** The message a batch follows (its first message's parent), or none: the batch starts a root. */
+export interface BranchPoint {
+  id: string | null;
+  /** 0 for none. */
+  depth: number;
+}
+
+export const NEW_ROOT: BranchPoint = { id: null, depth: 0 };
+
 /**
  * Builds the rows of messages appended in one transaction: consecutive seq from `firstSeq`, the
  * owner copied from the conversation (never from the client), one timestamp for the batch (seq
- * orders them).
+ * orders them), and one line of the tree: the first follows `follows`, each next one the
+ * previous, all on the active branch.
  */
 export function buildMessages(
   inputs: CreateMessageDto[],
-  target: { conversationId: string; userId: number; firstSeq: number; timestamp: Date },
+  target: {
+    conversationId: string;
+    userId: number;
+    firstSeq: number;
+    timestamp: Date;
+    follows?: BranchPoint;
+  },
 ): Message[] {
+  const follows = target.follows ?? NEW_ROOT;
+  const ids = inputs.map(() => newId('msg'));
   return inputs.map((input, index) =>
     Object.assign(new Message(), {
-      id: newId('msg'),
+      id: ids[index],
+      parentId: index === 0 ? follows.id : ids[index - 1],
+      depth: follows.depth + index + 1,
+      onActiveBranch: true,
       conversationId: target.conversationId,
       userId: target.userId,
       seq: target.firstSeq + index,

@@ -22,6 +22,7 @@ const SINGLE_MESSAGE_FIELDS = [
   'routing_info',
   'references',
   'metadata',
+  'parent_id',
 ] as const;
 
 @ValidatorConstraint({ name: 'oneMessageOrMany' })
@@ -34,6 +35,28 @@ class OneMessageOrMany implements ValidatorConstraintInterface {
   defaultMessage(): string {
     return 'messages cannot be combined with the fields of a single message: send one or the other';
   }
+}
+
+@ValidatorConstraint({ name: 'parentOnFirstOnly' })
+class ParentOnFirstOnly implements ValidatorConstraintInterface {
+  validate(messages: unknown): boolean {
+    return !Array.isArray(messages) || laterParentIndex(messages) === -1;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    const index = laterParentIndex(args.value as unknown[]);
+    return `messages.${index}.parent_id: only the first message of an exchange takes parent_id; each next one follows the previous`;
+  }
+}
+
+function laterParentIndex(messages: unknown[]): number {
+  return messages.findIndex(
+    (message, index) =>
+      index > 0 &&
+      typeof message === 'object' &&
+      message !== null &&
+      (message as { parent_id?: unknown }).parent_id !== undefined,
+  );
 }
 
 const singleMessage = (body: AppendMessagesDto): boolean => body.messages === undefined;
@@ -60,13 +83,14 @@ export class AppendMessagesDto extends CreateMessageDto {
   @ValidateNested({ each: true })
   @Type(() => CreateMessageDto)
   @Validate(OneMessageOrMany)
+  @Validate(ParentOnFirstOnly)
   messages?: CreateMessageDto[];
 
   /** The messages to store, whichever form the body took. */
   toMessages(): CreateMessageDto[] {
     if (this.messages) return this.messages;
-    const { role, content, agent_used, routing_info, references, metadata } = this;
-    return [{ role, content, agent_used, routing_info, references, metadata }];
+    const { role, content, agent_used, routing_info, references, metadata, parent_id } = this;
+    return [{ role, content, agent_used, routing_info, references, metadata, parent_id }];
   }
 }
 

@@ -48,4 +48,15 @@ export class CreateMessageDto {
   @IsOptional()
   @IsJsonObject(LIMITS.jsonObjectBytes)
   metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: LIMITS.idLength,
+    description:
+      "The message this one follows, starting a branch there: absent, the head (the linear history); a message of this conversation (the edited message's parent to edit a question, the question to regenerate an answer); null, a new first message (an edit of the first question). In an exchange only the first message takes it. The head moves to the new message. Not a message of this conversation (unknown, another conversation's, another user's): 400, the same answer for each.",
+  })
+  @IsOptional()
+  @IsText(1, LIMITS.idLength)
+  parent_id?: string | null;
 }

@@ -330,3 +330,45 @@ describe('an unexpected database error in the log', () => {
     }
   });
 });
+
+describe('Idempotency-Key in flight', () => {
+  let t: TestApp;
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    api = await ApiClient.forUsers(t.http, [ALICE]);
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('holds only the exact key: another key with the same 32-bit hash goes through while the first runs', async () => {
+    const { rows } = await t.db.client.query(
+      `SELECT hashtext('k48136') = hashtext('k127628') AS collide`,
+    );
+    expect(rows[0].collide).toBe(true);
+    const held = await api.createConversation(ALICE, { title: 'held' });
+    const free = await api.createConversation(ALICE, { title: 'free' });
+    const append = (conversationId: string, key: string) =>
+      t.http
+        .post(`/api/v1/conversations/${conversationId}/messages`)
+        .set(api.auth(ALICE))
+        .set('Idempotency-Key', key)
+        .send({ role: 'user', content: `with ${key}` });
+    // The first request waits on its conversation's row, held by this transaction.
+    await t.db.client.query('BEGIN');
+    await t.db.client.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [held.id]);
+    // A supertest request is sent when awaited: then() sends it now.
+    const first = append(held.id, 'k48136').then((response) => response);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = await append(free.id, 'k127628');
+    const sameKey = await append(held.id, 'k48136');
+    await t.db.client.query('COMMIT');
+    expect(second.status).toBe(201);
+    expect(sameKey.status).toBe(409);
+    expect(sameKey.body.message).toBe('a request with this Idempotency-Key is still in progress');
+    expect((await first).status).toBe(201);
+  });
+});

@@ -86,9 +86,11 @@ describe('the cost bound of a search', () => {
   });
 
   it("answers a user's second search while the first runs with 429 and Retry-After, and not another user's", async () => {
-    const burst = Array.from({ length: 8 }, () => search(HEAVY, { query: '수입 신고' }));
-    const other = search(OTHER, { query: '관세율표' });
-    const answers = await Promise.all(burst);
+    // All sent at once (a supertest request goes out when awaited).
+    const [other, ...answers] = await Promise.all([
+      search(OTHER, { query: '관세율표' }),
+      ...Array.from({ length: 8 }, () => search(HEAVY, { query: '수입 신고' })),
+    ]);
     const statuses = answers.map((response) => response.status).sort();
     expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(1);
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(1);
@@ -98,7 +100,7 @@ describe('the cost bound of a search', () => {
     expect(refused.body.message).toBe(
       "a user's searches run at most 1 at a time: retry after the Retry-After seconds",
     );
-    expect((await other).status).toBe(200);
+    expect(other.status).toBe(200);
     // Once the burst is over, the user searches again.
     expect((await search(HEAVY, { query: '수입 신고' })).status).toBe(200);
   });

@@ -56,6 +56,7 @@ describe('messages API', () => {
           'agent_used',
           'content',
           'conversation_id',
+          'feedback',
           'id',
           'metadata',
           'references',
@@ -63,6 +64,7 @@ describe('messages API', () => {
           'routing_info',
           'seq',
           'timestamp',
+          'usage',
         ].sort(),
       );
       expect(message).toMatchObject({

@@ -33,12 +33,13 @@ const SEED_MESSAGES: Column[] = [
   ['metadata', 'jsonb', null, 'YES', "'{}'::jsonb"],
 ];
 
-// Ours, beside the seed's and listed in the README: order within a conversation, and the owner
-// copied from the conversation for per-user search.
+// Ours, beside the seed's and listed in the README: order within a conversation, the owner
+// copied from the conversation for per-user search, and what the agent service reports.
 const ADDED_MESSAGE_COLUMNS: Column[] = [
   ['user_id', 'integer', null, 'NO', null],
   ['seq', 'integer', null, 'NO', null],
   ['search_terms', 'ARRAY', null, 'NO', "'{}'::text[]"],
+  ['usage', 'jsonb', null, 'YES', null],
 ];
 
 describe('the migrated schema', () => {
@@ -71,7 +72,7 @@ describe('the migrated schema', () => {
     expect(sortByName(await columns('conversations'))).toEqual(sortByName(SEED_CONVERSATIONS));
   });
 
-  it("has the seed's messages columns plus seq, user_id and search_terms", async () => {
+  it("has the seed's messages columns plus seq, user_id, search_terms and usage", async () => {
     expect(sortByName(await columns('messages'))).toEqual(
       sortByName([...SEED_MESSAGES, ...ADDED_MESSAGE_COLUMNS]),
     );

@@ -2,14 +2,14 @@ import {
   BadRequestException,
   ForbiddenException,
   Injectable,
-  UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { INT32_MAX } from '../common/limits';
-import type { AuthenticatedUser, TokenPrincipal } from './authenticated-user';
-import { InvalidTokenError, TokenVerifier } from './token-verifier';
+import { ACT_AS_SCOPE, type AuthenticatedUser } from './authenticated-user';
+import { verifyBearer } from './bearer';
+import { TokenVerifier } from './token-verifier';
 
 export type AuthenticatedRequest = FastifyRequest & { user: AuthenticatedUser };
 
@@ -25,14 +25,7 @@ export class JwtAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const token = bearerToken(request.headers.authorization);
-    let principal: TokenPrincipal;
-    try {
-      principal = await this.verifier.verify(token);
-    } catch (error) {
-      if (error instanceof InvalidTokenError) throw new UnauthorizedException(error.message);
-      throw error;
-    }
+    const principal = await verifyBearer(this.verifier, request.headers.authorization);
     const claimed = [takeUserId(request.query), takeUserId(request.body)].filter(
       (id): id is number => id !== undefined,
     );
@@ -42,6 +35,11 @@ export class JwtAuthGuard implements CanActivate {
       }
       request.user = { id: principal.id, scopes: principal.scopes };
       return true;
+    }
+    if (!principal.scopes.has(ACT_AS_SCOPE)) {
+      throw new ForbiddenException(
+        `this token names a service without the ${ACT_AS_SCOPE} scope: it acts for no user`,
+      );
     }
     request.user = {
       id: actedUserId(claimed),
@@ -55,12 +53,6 @@ export class JwtAuthGuard implements CanActivate {
     reply.log = log;
     return true;
   }
-}
-
-function bearerToken(header: string | undefined): string {
-  const match = /^Bearer ([A-Za-z0-9\-_.]+)$/.exec(header ?? '');
-  if (!match) throw new UnauthorizedException('a bearer token is required');
-  return match[1];
 }
 
 /** The user a trusted service acts for: named once, or the same in the query and the body. */

@@ -1,22 +1,34 @@
 import { Module } from '@nestjs/common';
+import { AgentStatsModule } from '../agent-stats/agent-stats.module';
 import { AuthModule } from '../auth/auth.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
+import { FeedbackController } from './messages/feedback/feedback.controller';
+import { FeedbackRepository } from './messages/feedback/feedback.repository';
+import { FeedbackService } from './messages/feedback/feedback.service';
 import { MessagesController } from './messages/messages.controller';
 import { MessagesRepository } from './messages/messages.repository';
 import { MessagesService } from './messages/messages.service';
 
 /**
  * The conversation aggregate: conversations and the messages they own, each with its controller,
- * service and repository. Other features reach it through `ConversationsService` only.
+ * service and repository, and the feedback on messages. Other features reach it through
+ * `ConversationsService` only; the agents' figures move through `AgentStatsRecorder`.
  */
 @Module({
-  imports: [AuthModule, RateLimitModule, IdempotencyModule],
-  controllers: [ConversationsController, MessagesController],
-  providers: [ConversationsRepository, ConversationsService, MessagesRepository, MessagesService],
+  imports: [AuthModule, RateLimitModule, IdempotencyModule, AgentStatsModule],
+  controllers: [ConversationsController, MessagesController, FeedbackController],
+  providers: [
+    ConversationsRepository,
+    ConversationsService,
+    MessagesRepository,
+    MessagesService,
+    FeedbackRepository,
+    FeedbackService,
+  ],
   exports: [ConversationsService],
 })
 export class ConversationsModule {}

@@ -1,5 +1,12 @@
 /** What a migrated database must hold; checked by `db:setup` and `/health/database`. */
-export const REQUIRED_TABLES = ['conversations', 'messages', 'idempotency_keys'] as const;
+export const REQUIRED_TABLES = [
+  'conversations',
+  'messages',
+  'idempotency_keys',
+  'message_feedback',
+  'agent_daily_stats',
+  'agent_daily_conversations',
+] as const;
 
 export const REQUIRED_INDEXES = [
   'idx_conversations_updated_at',
@@ -8,6 +15,9 @@ export const REQUIRED_INDEXES = [
   'idx_messages_conversation_seq',
   'idx_messages_content_search',
   'idx_messages_user_timestamp',
+  'idx_message_feedback_user',
+  'idx_message_feedback_conversation',
+  'idx_agent_daily_conversations_conversation',
 ] as const;
 
 // btree_gin lets the search index lead with user_id. pg_trgm, which the first migration created,

@@ -8,6 +8,9 @@ export const METRICS = {
   cacheMisses: 'cache_misses_total',
   cacheErrors: 'cache_errors_total',
   messagesAppended: 'chat_messages_appended_total',
+  messageFeedback: 'chat_message_feedback_total',
+  agentTokens: 'chat_agent_tokens_total',
+  agentLatency: 'chat_agent_latency_seconds',
   rateLimitFailOpen: 'rate_limit_fail_open_total',
   rateLimited: 'rate_limited_total',
 } as const;

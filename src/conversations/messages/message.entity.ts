@@ -1,14 +1,24 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import type { JsonObject } from '../../common/json';
 import { Conversation } from '../conversation.entity';
+import type { MessageFeedback } from './feedback/message-feedback.entity';
 
 export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
+/** What the agent service reports about producing an assistant message, stored as written. */
+export interface MessageUsage {
+  model?: string;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  latency_ms?: number;
+}
+
 /**
  * The seed's `messages` table, plus columns of ours: `seq` (order within the conversation,
  * assigned in the append transaction), `user_id` (copied from the conversation inside the
- * insert, never from the client, so that per-user search need not join) and `search_terms`.
+ * insert, never from the client, so that per-user search need not join), `search_terms` and
+ * `usage`.
  */
 @Entity({ name: 'messages' })
 @Check('chk_messages_role', `"role" IN ('user', 'assistant', 'system')`)
@@ -52,6 +62,13 @@ export class Message {
 
   @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
   metadata!: JsonObject;
+
+  /** Assistant messages only; null when the agent service reported none. */
+  @Column({ type: 'jsonb', nullable: true })
+  usage!: MessageUsage | null;
+
+  /** The owner's rating, when reads join it (its own table, `message_feedback`). */
+  feedback?: MessageFeedback | null;
 
   /** Index terms of `content` (search/search-terms.ts), written in the same INSERT. */
   @Column({ name: 'search_terms', type: 'text', array: true, default: () => "'{}'", select: false })

@@ -1,3 +1,4 @@
+import { toFeedbackResponse } from './feedback/feedback.mapper';
 import type { Message } from './message.entity';
 import type { MessageResponse } from './message.responses';
 
@@ -13,5 +14,7 @@ export function toMessageResponse(message: Message): MessageResponse {
     references: message.references ?? [],
     timestamp: message.timestamp.toISOString(),
     metadata: message.metadata ?? {},
+    usage: message.usage ?? null,
+    feedback: message.feedback ? toFeedbackResponse(message.feedback) : null,
   };
 }

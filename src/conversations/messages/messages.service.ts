@@ -2,6 +2,7 @@ import { ForbiddenException, Injectable } from '@nestjs/common';
 import { Transactional } from '@nestjs-cls/transactional';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
+import { AgentStatsRecorder } from '../../agent-stats/agent-stats-recorder.service';
 import { AGENT_WRITE_SCOPE, type AuthenticatedUser } from '../../auth/authenticated-user';
 import { pageOf } from '../../common/pagination';
 import { toConversationResponse } from '../conversation.mapper';
@@ -15,13 +16,14 @@ import type { AppendedMessagesResponse } from '../conversation.responses';
 import type { MessagePageResponse } from './message.responses';
 import { cutPage, toWindow } from './message-window';
 import { MessagesRepository } from './messages.repository';
-import { buildMessages, lastAgentOf } from './new-messages';
+import { answersOf, buildMessages, lastAgentOf } from './new-messages';
 
 @Injectable()
 export class MessagesService {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly messages: MessagesRepository,
+    private readonly agentStats: AgentStatsRecorder,
     @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
   ) {}
 
@@ -47,7 +49,7 @@ export class MessagesService {
 
   /**
    * Appends one message or an exchange in one transaction: seq numbers, `message_count`,
-   * `updated_at` and `last_agent_used` move together, or nothing is stored.
+   * `updated_at`, `last_agent_used` and the agents' figures move together, or nothing is stored.
    */
   @Transactional()
   async append(
@@ -69,6 +71,7 @@ export class MessagesService {
       timestamp: conversation.updatedAt,
     });
     await this.messages.insert(messages);
+    await this.agentStats.recordAnswers(conversationId, answersOf(messages));
     const stored = messages.map(toMessageResponse);
     countAppended(this.appended, stored);
     return {

@@ -22,6 +22,7 @@ const SINGLE_MESSAGE_FIELDS = [
   'routing_info',
   'references',
   'metadata',
+  'usage',
 ] as const;
 
 @ValidatorConstraint({ name: 'oneMessageOrMany' })
@@ -65,8 +66,8 @@ export class AppendMessagesDto extends CreateMessageDto {
   /** The messages to store, whichever form the body took. */
   toMessages(): CreateMessageDto[] {
     if (this.messages) return this.messages;
-    const { role, content, agent_used, routing_info, references, metadata } = this;
-    return [{ role, content, agent_used, routing_info, references, metadata }];
+    const { role, content, agent_used, routing_info, references, metadata, usage } = this;
+    return [{ role, content, agent_used, routing_info, references, metadata, usage }];
   }
 }
 

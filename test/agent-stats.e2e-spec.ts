@@ -76,12 +76,10 @@ describe('GET /api/v1/agents/stats', () => {
     const byUser = new Map<number, string>();
     for (const [index, latency] of latencies.entries()) {
       const user = USERS[index % USERS.length];
-      let conversation = byUser.get(user);
-      if (!conversation) {
-        conversation = (await api.createConversation(user, { initial_message: 'q' })).id;
-        byUser.set(user, conversation);
-      }
-      await api.append(user, conversation!, {
+      const conversation: string =
+        byUser.get(user) ?? (await api.createConversation(user, { initial_message: 'q' })).id;
+      byUser.set(user, conversation);
+      await api.append(user, conversation, {
         messages: [
           { role: 'user', content: `q${index}` },
           {

@@ -47,7 +47,9 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.error(`[bench:agents] ${line}`);
   const pool = new Pool({ ...BENCH_SERVER, database: DATABASE, max: 60 });
   let loadSeconds = NaN;
-  if (!values.reuse) {
+  if (values.reuse) {
+    await forgetAppends(pool);
+  } else {
     const started = performance.now();
     await generateSearchData(Number(values.messages), log, { database: DATABASE, usage: true });
     await buildRollup(pool, log);
@@ -71,10 +73,11 @@ async function main(): Promise<void> {
     await app.stop();
   }
   const pgAppends = await measurePgAppends(pool, seconds);
+  await forgetAppends(pool);
   await pool.end();
 
   console.log(
-    `\nAgents benchmark, ${new Date().toISOString()}: ${facts.messages.toLocaleString('en-US')} messages (${facts.assistant.toLocaleString('en-US')} assistant), ${facts.conversations.toLocaleString('en-US')} conversations, ${facts.days} days up to ${facts.lastDay}; rollup ${facts.statsRows.toLocaleString('en-US')} day rows (${facts.shards} shards), ${facts.conversationRows.toLocaleString('en-US')} conversation-day rows; load ${loadSeconds.toFixed(0)} s\n`,
+    `\nAgents benchmark, ${new Date().toISOString()}: ${facts.messages.toLocaleString('en-US')} messages (${facts.assistant.toLocaleString('en-US')} assistant), ${facts.conversations.toLocaleString('en-US')} conversations, ${facts.days} days up to ${facts.lastDay}; rollup ${facts.statsRows.toLocaleString('en-US')} day rows (${facts.shards} shards), ${facts.conversationRows.toLocaleString('en-US')} conversation-day rows; ${Number.isNaN(loadSeconds) ? 'data set reused' : `load ${loadSeconds.toFixed(0)} s`}\n`,
   );
   console.log(
     '| window | messages in window | GET /api/v1/agents/stats p50 / p95 ms | same figures from messages (pg) p50 ms | ratio |',
@@ -167,6 +170,21 @@ async function buildRollup(pool: Pool, log: (line: string) => void): Promise<voi
     `INSERT INTO agent_daily_conversations (day, agent, conversation_id)
      SELECT DISTINCT ("timestamp" AT TIME ZONE 'UTC')::date, agent_used, conversation_id FROM messages
      WHERE role = 'assistant' AND agent_used IS NOT NULL`,
+  );
+  await pool.query('VACUUM (ANALYZE)');
+}
+
+/**
+ * Removes what the append measurements wrote (dated today, after the data set; ids other than
+ * the generator's `msg_` and 12 hex digits), so that `--reuse` starts from the data set as loaded.
+ */
+async function forgetAppends(pool: Pool): Promise<void> {
+  await pool.query(`DELETE FROM messages WHERE length(id) <> 16`);
+  await pool.query(
+    `DELETE FROM conversations c WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)`,
+  );
+  await pool.query(
+    `DELETE FROM agent_daily_stats WHERE day > (SELECT (max(timestamp) AT TIME ZONE 'UTC')::date FROM messages)`,
   );
   await pool.query('VACUUM (ANALYZE)');
 }

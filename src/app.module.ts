@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AgentStatsModule } from './agent-stats/agent-stats.module';
 import { CacheModule } from './cache/cache.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
@@ -25,6 +26,7 @@ export class AppModule {
         HealthModule,
         ConversationsModule,
         SearchModule,
+        AgentStatsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -399,6 +399,7 @@ describe('conversations API', () => {
         total_messages: 0,
         by_role: { user: 0, assistant: 0, system: 0 },
         agents_used: [],
+        feedback: { up: 0, down: 0 },
         first_message_at: null,
         last_message_at: null,
       });

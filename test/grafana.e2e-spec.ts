@@ -6,8 +6,10 @@ describe('deploy/grafana/dashboard.json', () => {
   const dashboard = JSON.parse(
     readFileSync(join(__dirname, '..', 'deploy', 'grafana', 'dashboard.json'), 'utf8'),
   );
+  // Row panels group the others and query nothing.
   const expressions: string[] = dashboard.panels.flatMap(
-    (panel: { targets: Array<{ expr: string }> }) => panel.targets.map((target) => target.expr),
+    (panel: { targets?: Array<{ expr: string }> }) =>
+      (panel.targets ?? []).map((target) => target.expr),
   );
 
   it('charts request rate, errors, latency, pool, cache hit ratio and messages by agent', () => {
@@ -21,6 +23,26 @@ describe('deploy/grafana/dashboard.json', () => {
       'Messages appended by agent',
     ]) {
       expect(titles).toContain(topic);
+    }
+  });
+
+  it('has a row for the agents: feedback ratio, tokens and latency by agent', () => {
+    const panels: Array<{ type: string; title: string; targets?: Array<{ expr: string }> }> =
+      dashboard.panels;
+    const row = panels.findIndex((panel) => panel.type === 'row' && /agent/i.test(panel.title));
+    expect(row).toBeGreaterThanOrEqual(0);
+    const inRow = panels.slice(row + 1);
+    for (const [title, series] of [
+      ['Feedback ratio by agent', METRICS.messageFeedback],
+      ['Tokens by agent', METRICS.agentTokens],
+      ['Agent latency', METRICS.agentLatency],
+    ]) {
+      const panel = inRow.find((candidate) => candidate.title.startsWith(title));
+      expect([title, panel?.targets?.every((target) => target.expr.includes(series))]).toEqual([
+        title,
+        true,
+      ]);
+      expect(panel?.targets?.every((target) => /by \(agent/.test(target.expr))).toBe(true);
     }
   });
 

@@ -56,6 +56,7 @@ describe('messages API', () => {
           'agent_used',
           'content',
           'conversation_id',
+          'feedback',
           'id',
           'metadata',
           'parent_id',
@@ -66,6 +67,7 @@ describe('messages API', () => {
           'sibling_count',
           'sibling_index',
           'timestamp',
+          'usage',
         ].sort(),
       );
       expect(message).toMatchObject({

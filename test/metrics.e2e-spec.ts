@@ -78,4 +78,68 @@ describe('/metrics', () => {
       await metricValue(t.http, 'db_query_duration_seconds_count{outcome="ok"}'),
     ).toBeGreaterThan(before);
   });
+
+  it('moves the agent series with each write, unknown agents counted as other', async () => {
+    const value = (series: string): Promise<number> => metricValue(t.http, series);
+    const series = {
+      promptKnown: 'chat_agent_tokens_total{agent="regulation_agent",kind="prompt"}',
+      completionKnown: 'chat_agent_tokens_total{agent="regulation_agent",kind="completion"}',
+      promptOther: 'chat_agent_tokens_total{agent="other",kind="prompt"}',
+      latencyKnown: 'chat_agent_latency_seconds_count{agent="regulation_agent"}',
+      latencySumKnown: 'chat_agent_latency_seconds_sum{agent="regulation_agent"}',
+      latencyOther: 'chat_agent_latency_seconds_count{agent="other"}',
+      fastBucket: 'chat_agent_latency_seconds_bucket{le="2",agent="regulation_agent"}',
+      upKnown: 'chat_message_feedback_total{agent="regulation_agent",rating="up"}',
+      downKnown: 'chat_message_feedback_total{agent="regulation_agent",rating="down"}',
+      upOther: 'chat_message_feedback_total{agent="other",rating="up"}',
+    };
+    const read = async (): Promise<Record<keyof typeof series, number>> =>
+      Object.fromEntries(
+        await Promise.all(
+          Object.entries(series).map(async ([name, line]) => [name, await value(line)]),
+        ),
+      );
+    const conversation = await api.createConversation(USER);
+    const before = await read();
+    const { messages } = await api.append(USER, conversation.id, {
+      messages: [
+        {
+          role: 'assistant',
+          content: 'a',
+          agent_used: 'regulation_agent',
+          usage: { prompt_tokens: 120, completion_tokens: 30, latency_ms: 1500 },
+        },
+        {
+          role: 'assistant',
+          content: 'b',
+          agent_used: 'agent_nobody_listed',
+          usage: { prompt_tokens: 7, latency_ms: 40_000 },
+        },
+      ],
+    });
+    const appended = await read();
+    expect(appended.promptKnown - before.promptKnown).toBe(120);
+    expect(appended.completionKnown - before.completionKnown).toBe(30);
+    expect(appended.promptOther - before.promptOther).toBe(7);
+    expect(appended.latencyKnown - before.latencyKnown).toBe(1);
+    expect(appended.latencySumKnown - before.latencySumKnown).toBeCloseTo(1.5);
+    expect(appended.fastBucket - before.fastBucket).toBe(1);
+    expect(appended.latencyOther - before.latencyOther).toBe(1);
+
+    const feedback = (index: number): string =>
+      `/api/v1/conversations/${conversation.id}/messages/${messages[index].id}/feedback`;
+    await t.http.put(feedback(0)).set(api.auth(USER)).send({ rating: 'up' });
+    await t.http.put(feedback(1)).set(api.auth(USER)).send({ rating: 'up' });
+    const rated = await read();
+    expect(rated.upKnown - before.upKnown).toBe(1);
+    expect(rated.upOther - before.upOther).toBe(1);
+    // A changed rating counts the new one; the same rating again and a removal count nothing.
+    await t.http.put(feedback(0)).set(api.auth(USER)).send({ rating: 'down' });
+    await t.http.put(feedback(0)).set(api.auth(USER)).send({ rating: 'down', comment: 'c' });
+    await t.http.delete(feedback(0)).set(api.auth(USER));
+    const changed = await read();
+    expect(changed.upKnown - before.upKnown).toBe(1);
+    expect(changed.downKnown - before.downKnown).toBe(1);
+    expect((await t.http.get('/metrics')).text).not.toContain('agent_nobody_listed');
+  });
 });

@@ -27,10 +27,13 @@ const TREE_INDEX = MIGRATIONS.findIndex(({ name }) => name === 'MessageTree17961
 const FROM_TREE = MIGRATIONS.slice(TREE_INDEX).map(({ name }) => name);
 
 const TABLES = [
+  'agent_daily_conversations',
+  'agent_daily_stats',
   'cache_invalidations',
   'cache_replicas',
   'conversations',
   'idempotency_keys',
+  'message_feedback',
   'messages',
 ];
 
@@ -291,5 +294,62 @@ describe('the MessageTree migration (batched, resumable backfill)', () => {
     expect(applied.map((migration) => migration.name)).toEqual(FROM_TREE);
     await treeIsComplete(dataSource);
     expect(await contents(dataSource)).toEqual(await contents(clean.dataSource));
+  });
+});
+
+describe('the FeedbackUsageAgentStats migration (frozen SQL)', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataSource = await connectTo(db);
+    // Back to the state before it, whatever came after it.
+    const index = MIGRATIONS.findIndex(
+      ({ name }) => name === 'FeedbackUsageAgentStats1796120777314',
+    );
+    for (let i = index; i < MIGRATIONS.length; i += 1) await dataSource.undoLastMigration();
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await db.drop();
+  });
+
+  it("counts the assistant messages written before it into the agents' rollup", async () => {
+    await dataSource.query(
+      `INSERT INTO conversations (id, user_id, title) VALUES ('conv_a', 1, 'a'), ('conv_b', 2, 'b')`,
+    );
+    await dataSource.query(
+      `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, agent_used, timestamp) VALUES
+       ('m1', 'conv_a', 1, 1, 'user', 'q', 'regulation_agent', '2026-11-30T10:00:00Z'),
+       ('m2', 'conv_a', 1, 2, 'assistant', 'a', 'regulation_agent', '2026-11-30T23:59:59Z'),
+       ('m3', 'conv_a', 1, 3, 'assistant', 'a', 'regulation_agent', '2026-12-01T00:00:00+09:00'),
+       ('m4', 'conv_b', 2, 1, 'assistant', 'a', 'regulation_agent', '2026-12-01T00:00:01Z'),
+       ('m5', 'conv_b', 2, 2, 'assistant', 'a', 'consultation_agent', '2026-12-01T05:00:00Z'),
+       ('m6', 'conv_b', 2, 3, 'assistant', 'a', NULL, '2026-12-01T06:00:00Z'),
+       ('m7', 'conv_b', 2, 4, 'assistant', 'a', 'consultation_agent', NULL)`,
+    );
+    await dataSource.runMigrations();
+    const stats = await dataSource.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, agent, shard, messages, latency
+       FROM agent_daily_stats ORDER BY day, agent`,
+    );
+    expect(stats).toEqual([
+      { day: '2026-11-30', agent: 'regulation_agent', shard: 0, messages: 2, latency: {} },
+      { day: '2026-12-01', agent: 'consultation_agent', shard: 0, messages: 1, latency: {} },
+      { day: '2026-12-01', agent: 'regulation_agent', shard: 0, messages: 1, latency: {} },
+    ]);
+    const conversations = await dataSource.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, agent, conversation_id
+       FROM agent_daily_conversations ORDER BY day, agent, conversation_id`,
+    );
+    expect(conversations).toEqual([
+      { day: '2026-11-30', agent: 'regulation_agent', conversation_id: 'conv_a' },
+      { day: '2026-12-01', agent: 'consultation_agent', conversation_id: 'conv_b' },
+      { day: '2026-12-01', agent: 'regulation_agent', conversation_id: 'conv_b' },
+    ]);
+    const [{ usage }] = await dataSource.query(`SELECT usage FROM messages WHERE id = 'm2'`);
+    expect(usage).toBeNull();
   });
 });

@@ -79,6 +79,9 @@ describe('OpenAPI', () => {
         'GET /api/v1/conversations/{id}/messages',
         'POST /api/v1/conversations/{id}/messages',
         'PUT /api/v1/conversations/{id}/head',
+        'PUT /api/v1/conversations/{id}/messages/{message_id}/feedback',
+        'DELETE /api/v1/conversations/{id}/messages/{message_id}/feedback',
+        'GET /api/v1/agents/stats',
       ].sort(),
     );
     for (const { name, operation } of operations.filter((o) => o.name.includes('/api/v1'))) {
@@ -99,15 +102,27 @@ describe('OpenAPI', () => {
         'ConversationResponse',
         'ConversationListResponse',
         'MessagePageResponse',
+        'MessageUsageDto',
+        'PutFeedbackDto',
+        'FeedbackResponse',
+        'AgentStatsResponse',
       ]),
     );
     expect(components.schemas.CreateMessageDto.properties.content.maxLength).toBe(32000);
+    expect(Object.keys(components.schemas.MessageResponse.properties)).toEqual(
+      expect.arrayContaining(['usage', 'feedback']),
+    );
+    expect(components.schemas.PutFeedbackDto.properties.comment.maxLength).toBe(2000);
+    expect(components.schemas.MessageUsageDto.properties.model.maxLength).toBe(100);
+    const feedbackPut = paths['/api/v1/conversations/{id}/messages/{message_id}/feedback'].put;
+    expect(feedbackPut.description).toContain('messages:write:assistant');
+    expect(paths['/api/v1/agents/stats'].get.description).toContain('stats:read');
   });
 
   it('renders the operations in Swagger UI at /docs (headless Chromium), with a screenshot', async () => {
     const dom = await chromium(['--dump-dom', `${baseUrl}/docs`]);
     const rendered = dom.match(/class="opblock opblock-/g) ?? [];
-    expect(rendered.length).toBeGreaterThanOrEqual(16);
+    expect(rendered.length).toBeGreaterThanOrEqual(19);
     expect(dom).toContain('/api/v1/conversations/{id}/messages');
     await mkdir(ARTIFACTS, { recursive: true });
     const screenshot = join(ARTIFACTS, 'swagger-ui.png');

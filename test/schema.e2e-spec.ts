@@ -33,8 +33,8 @@ const SEED_MESSAGES: Column[] = [
   ['metadata', 'jsonb', null, 'YES', "'{}'::jsonb"],
 ];
 
-// Ours, beside the seed's and listed in the README: order within a conversation, and the owner
-// copied from the conversation for per-user search.
+// Ours, beside the seed's and listed in the README: order within a conversation, the owner
+// copied from the conversation for per-user search, and what the agent service reports.
 const ADDED_MESSAGE_COLUMNS: Column[] = [
   ['user_id', 'integer', null, 'NO', null],
   ['seq', 'integer', null, 'NO', null],
@@ -43,6 +43,8 @@ const ADDED_MESSAGE_COLUMNS: Column[] = [
   ['parent_id', 'character varying', 50, 'YES', null],
   ['depth', 'integer', null, 'YES', null],
   ['on_active_branch', 'boolean', null, 'NO', 'true'],
+  // Token use of assistant messages (api-v1.1.md section 5).
+  ['usage', 'jsonb', null, 'YES', null],
 ];
 
 const ADDED_CONVERSATION_COLUMNS: Column[] = [
@@ -81,7 +83,7 @@ describe('the migrated schema', () => {
     );
   });
 
-  it("has the seed's messages columns plus seq, user_id, search_terms and the tree's", async () => {
+  it("has the seed's messages columns plus seq, user_id, search_terms, the tree's and usage", async () => {
     expect(sortByName(await columns('messages'))).toEqual(
       sortByName([...SEED_MESSAGES, ...ADDED_MESSAGE_COLUMNS]),
     );

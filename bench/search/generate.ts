@@ -6,6 +6,14 @@ import { buildVocabulary, MessageWriter } from './corpus';
 export const SEARCH_BENCH_DATABASE = process.env.BENCH_SEARCH_DB ?? 'chatbot_bench_search';
 export const HEAVY_USER = 1;
 const SEED = 20261127;
+const USAGE_SEED = 20261201;
+const AGENTS = ['regulation_agent', 'consultation_agent', 'conversation_agent'] as const;
+/** Median answer latency per agent, in ms (log-normal around it), for the agents benchmark. */
+const MEDIAN_LATENCY_MS: Record<(typeof AGENTS)[number], number> = {
+  regulation_agent: 2500,
+  consultation_agent: 4000,
+  conversation_agent: 900,
+};
 const USERS = 1000;
 const BATCH = 5000;
 
@@ -20,21 +28,32 @@ export interface SearchDataSet {
   typicalUserMessages: number;
 }
 
+export interface GenerateOptions {
+  /** Default `chatbot_bench_search`. */
+  database?: string;
+  /** Give assistant messages `usage` (model, tokens, latency), drawn from a random of its own. */
+  usage?: boolean;
+}
+
 /**
  * Loads the search benchmark's data set: `total` messages (default 1M) of generated customs text
  * for 1,000 users, one of them heavy (10%), the rest log-normally spread (median about 400), in
  * timestamp order so that users interleave on disk; the search index is built afterwards (timed),
- * then ANALYZE.
+ * then ANALYZE. With `usage`, the same messages (the text draws are unchanged) with usage on the
+ * assistant ones.
  */
 export async function generateSearchData(
   total: number,
   log: (line: string) => void,
+  options: GenerateOptions = {},
 ): Promise<SearchDataSet> {
+  const database = options.database ?? SEARCH_BENCH_DATABASE;
   const random = new SeededRandom(SEED);
+  const usageRandom = new SeededRandom(USAGE_SEED);
   const vocabulary = buildVocabulary(random);
   const writer = new MessageWriter(vocabulary, random);
-  await recreateDatabase(SEARCH_BENCH_DATABASE);
-  const dataSource = await migratedDataSource(SEARCH_BENCH_DATABASE);
+  await recreateDatabase(database);
+  const dataSource = await migratedDataSource(database);
   await dataSource.query('DROP INDEX idx_messages_content_search');
 
   const heavyShare = 0.1;
@@ -86,6 +105,7 @@ export async function generateSearchData(
       conversation.seq += 1;
       const content = writer.write();
       const id = `msg_${i.toString(16).padStart(12, '0')}`;
+      const agent = conversation.seq % 2 === 1 ? null : random.pick(AGENTS);
       rows.push({
         id,
         // One branch per conversation: each message follows the previous one.
@@ -95,10 +115,8 @@ export async function generateSearchData(
         seq: conversation.seq,
         role: conversation.seq % 2 === 1 ? 'user' : 'assistant',
         content,
-        agent_used:
-          conversation.seq % 2 === 1
-            ? null
-            : random.pick(['regulation_agent', 'consultation_agent', 'conversation_agent']),
+        agent_used: agent,
+        usage: agent && options.usage ? drawUsage(usageRandom, agent) : null,
         timestamp: new Date(epoch + i * 20_000).toISOString(),
         terms: searchTerms(content),
       });
@@ -109,9 +127,9 @@ export async function generateSearchData(
       [JSON.stringify(newConversations)],
     );
     await dataSource.query(
-      `INSERT INTO messages (id, parent_id, depth, conversation_id, user_id, seq, role, content, agent_used, timestamp, search_terms)
-       SELECT id, parent_id, seq, conversation_id, user_id, seq, role, content, agent_used, timestamp, ARRAY(SELECT jsonb_array_elements_text(terms))
-       FROM jsonb_to_recordset($1::jsonb) AS m(id text, parent_id text, conversation_id text, user_id int, seq int, role text, content text, agent_used text, timestamp timestamptz, terms jsonb)`,
+      `INSERT INTO messages (id, parent_id, depth, conversation_id, user_id, seq, role, content, agent_used, usage, timestamp, search_terms)
+       SELECT id, parent_id, seq, conversation_id, user_id, seq, role, content, agent_used, usage, timestamp, ARRAY(SELECT jsonb_array_elements_text(terms))
+       FROM jsonb_to_recordset($1::jsonb) AS m(id text, parent_id text, conversation_id text, user_id int, seq int, role text, content text, agent_used text, usage jsonb, timestamp timestamptz, terms jsonb)`,
       [JSON.stringify(rows)],
     );
     if ((offset / BATCH) % 20 === 0) log(`loaded ${offset + rows.length} messages`);
@@ -150,5 +168,17 @@ export async function generateSearchData(
     tableBytes: Number(table_bytes),
     typicalUser: typical.user_id,
     typicalUserMessages: typical.n,
+  };
+}
+
+function drawUsage(
+  random: SeededRandom,
+  agent: (typeof AGENTS)[number],
+): { model: string; prompt_tokens: number; completion_tokens: number; latency_ms: number } {
+  return {
+    model: random.pick(['gpt-4o', 'gpt-4o-mini', 'claude-sonnet']),
+    prompt_tokens: 200 + random.int(2800),
+    completion_tokens: 50 + random.int(750),
+    latency_ms: Math.round(MEDIAN_LATENCY_MS[agent] * Math.exp(0.6 * random.normal())),
   };
 }

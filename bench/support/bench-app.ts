@@ -87,10 +87,11 @@ function readRss(pid: number): number {
   }
 }
 
-export function benchToken(userId: number, scope?: string): Promise<string> {
+/** A user's token, or with `conversations:act-as` or `stats:read` a service's, named by `subject`. */
+export function benchToken(subject: number | string, scope?: string): Promise<string> {
   return new SignJWT(scope ? { scope } : {})
     .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(String(userId))
+    .setSubject(String(subject))
     .setExpirationTime('2h')
     .sign(new TextEncoder().encode(BENCH_JWT_SECRET));
 }

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { BearerAuthenticator } from './bearer-authenticator';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { StatsReaderGuard } from './stats-reader.guard';
 import { TokenVerifier } from './token-verifier';
 
 @Module({
-  providers: [TokenVerifier, JwtAuthGuard],
-  exports: [TokenVerifier, JwtAuthGuard],
+  providers: [TokenVerifier, BearerAuthenticator, JwtAuthGuard, StatsReaderGuard],
+  exports: [TokenVerifier, BearerAuthenticator, JwtAuthGuard, StatsReaderGuard],
 })
 export class AuthModule {}

@@ -1,27 +1,14 @@
 import {
   BadRequestException,
   ForbiddenException,
-  HttpException,
-  HttpStatus,
   Injectable,
-  UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
-import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Counter } from 'prom-client';
 import { INT32_MAX } from '../common/limits';
-import { RetryLaterException } from '../common/retry-later.exception';
-import { METRICS } from '../metrics/metric-names';
-import type { AuthenticatedUser, TokenPrincipal } from './authenticated-user';
-import { RefusedTokenLimiter } from './refused-token-limiter';
-import { InvalidTokenError, TokenVerifier } from './token-verifier';
-
-/** Refused tokens an address may send in a minute before its next one is refused unchecked. */
-export const REFUSED_TOKENS_PER_MINUTE = 30;
-
-type Refusal = 'missing' | 'invalid' | 'expired' | 'limited';
+import { ACT_AS_SCOPE, type AuthenticatedUser } from './authenticated-user';
+import { BearerAuthenticator } from './bearer-authenticator';
 
 export type AuthenticatedRequest = FastifyRequest & { user: AuthenticatedUser };
 
@@ -33,16 +20,11 @@ export type AuthenticatedRequest = FastifyRequest & { user: AuthenticatedUser };
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
-  private readonly limiter = new RefusedTokenLimiter(REFUSED_TOKENS_PER_MINUTE);
-
-  constructor(
-    private readonly verifier: TokenVerifier,
-    @InjectMetric(METRICS.tokensRefused) private readonly refusals: Counter<'reason'>,
-  ) {}
+  constructor(private readonly bearer: BearerAuthenticator) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.authenticate(request);
+    const principal = await this.bearer.authenticate(request);
     const claimed = [takeUserId(request.query), takeUserId(request.body)].filter(
       (id): id is number => id !== undefined,
     );
@@ -52,6 +34,11 @@ export class JwtAuthGuard implements CanActivate {
       }
       request.user = { id: principal.id, scopes: principal.scopes };
       return true;
+    }
+    if (!principal.scopes.has(ACT_AS_SCOPE)) {
+      throw new ForbiddenException(
+        `this token names a service without the ${ACT_AS_SCOPE} scope: it acts for no user`,
+      );
     }
     request.user = {
       id: actedUserId(claimed),
@@ -65,45 +52,6 @@ export class JwtAuthGuard implements CanActivate {
     reply.log = log;
     return true;
   }
-
-  /** The token's principal; a token not verified before is checked unless its address is limited. */
-  private async authenticate(request: FastifyRequest): Promise<TokenPrincipal> {
-    const token = bearerToken(request.headers.authorization);
-    if (!token)
-      throw this.refuse('missing', new UnauthorizedException('a bearer token is required'));
-    const known = this.verifier.known(token);
-    if (known) return known;
-    const wait = this.limiter.waitSeconds(request.ip);
-    if (wait > 0) {
-      throw this.refuse(
-        'limited',
-        new RetryLaterException(
-          HttpStatus.TOO_MANY_REQUESTS,
-          'too many refused tokens from this address: retry after the Retry-After seconds',
-          wait,
-        ),
-      );
-    }
-    try {
-      return await this.verifier.verify(token);
-    } catch (error) {
-      if (!(error instanceof InvalidTokenError)) throw error;
-      this.limiter.refused(request.ip);
-      throw this.refuse(
-        error.expired ? 'expired' : 'invalid',
-        new UnauthorizedException(error.message),
-      );
-    }
-  }
-
-  private refuse(reason: Refusal, exception: HttpException): HttpException {
-    this.refusals.inc({ reason });
-    return exception;
-  }
-}
-
-function bearerToken(header: string | undefined): string | null {
-  return /^Bearer ([A-Za-z0-9\-_.]+)$/.exec(header ?? '')?.[1] ?? null;
 }
 
 /** The user a trusted service acts for: named once, or the same in the query and the body. */

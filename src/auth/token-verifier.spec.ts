@@ -87,4 +87,20 @@ describe('TokenVerifier with AUTH_JWT_USER_CLAIM and service tokens', () => {
       'token subject is not a user id',
     );
   });
+
+  it('takes a stats:read token whose claim is not a user id as a service, and one with a user id as that user', async () => {
+    const verifier = new TokenVerifier(buildConfig({ AUTH_JWT_SECRET: SECRET }));
+    expect(
+      await verifier.verify(await signClaims({ sub: 'grafana', scope: 'stats:read' })),
+    ).toMatchObject({ kind: 'service', name: 'grafana' });
+    expect(
+      await verifier.verify(await signClaims({ sub: '12', scope: 'stats:read' })),
+    ).toMatchObject({ kind: 'user', id: 12 });
+    await expect(verifier.verify(await signClaims({ scope: 'stats:read' }))).rejects.toThrow(
+      'token claim "sub" does not name the service',
+    );
+    await expect(
+      verifier.verify(await signClaims({ sub: 'grafana', scope: 'messages:write:assistant' })),
+    ).rejects.toThrow('token subject is not a user id');
+  });
 });

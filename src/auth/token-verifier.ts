@@ -4,7 +4,7 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { INT32_MAX } from '../common/limits';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { ACT_AS_SCOPE, type TokenPrincipal } from './authenticated-user';
+import { ACT_AS_SCOPE, STATS_READ_SCOPE, type TokenPrincipal } from './authenticated-user';
 
 export const HMAC_ALGORITHMS = ['HS256'];
 const VERIFIED_TOKENS_KEPT = 10_000;
@@ -104,29 +104,35 @@ function loadVerificationKey(auth: AppConfig['auth']): VerificationKey {
 
 /**
  * A user token names its user in the user claim (an integer, as a number or digits); a token
- * with the act-as scope is a trusted service's, and its user claim names the service.
+ * with the act-as scope is a trusted service's, and its user claim names the service. A token
+ * with `stats:read` whose claim is not a user id is an operator dashboard's: a service too, with
+ * no user to act for (one whose claim is a user id stays that user's).
  */
 function principalOf(payload: JWTPayload, userClaim: string): TokenPrincipal {
   const scopes = parseScopes(payload.scope);
   const claimed = payload[userClaim];
-  if (scopes.has(ACT_AS_SCOPE)) {
+  const userId = parseUserId(claimed);
+  if (scopes.has(ACT_AS_SCOPE) || (userId === null && scopes.has(STATS_READ_SCOPE))) {
     const name = typeof claimed === 'string' || typeof claimed === 'number' ? String(claimed) : '';
     if (!/^[\x21-\x7e]{1,100}$/.test(name)) {
       throw new InvalidTokenError(`token claim "${userClaim}" does not name the service`);
     }
     return { kind: 'service', name, scopes };
   }
-  return { kind: 'user', id: parseUserId(claimed, userClaim), scopes };
-}
-
-function parseUserId(claimed: unknown, userClaim: string): number {
-  const text = typeof claimed === 'number' ? String(claimed) : claimed;
-  if (typeof text !== 'string' || !/^[1-9]\d{0,9}$/.test(text) || Number(text) > INT32_MAX) {
+  if (userId === null) {
     throw new InvalidTokenError(
       userClaim === 'sub'
         ? 'token subject is not a user id'
         : `token claim "${userClaim}" is not a user id`,
     );
+  }
+  return { kind: 'user', id: userId, scopes };
+}
+
+function parseUserId(claimed: unknown): number | null {
+  const text = typeof claimed === 'number' ? String(claimed) : claimed;
+  if (typeof text !== 'string' || !/^[1-9]\d{0,9}$/.test(text) || Number(text) > INT32_MAX) {
+    return null;
   }
   return Number(text);
 }

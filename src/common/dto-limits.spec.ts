@@ -1,11 +1,12 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { validateSync, type ValidationError } from 'class-validator';
 import { CreateConversationDto } from '../conversations/dto/create-conversation.dto';
 import { ListConversationsQueryDto } from '../conversations/dto/list-conversations-query.dto';
 import { UpdateConversationDto } from '../conversations/dto/update-conversation.dto';
 import { AppendMessagesDto } from '../conversations/messages/dto/append-messages.dto';
 import { CreateMessageDto } from '../conversations/messages/dto/create-message.dto';
 import { ListMessagesQueryDto } from '../conversations/messages/dto/list-messages-query.dto';
+import { PutFeedbackDto } from '../conversations/messages/feedback/dto/put-feedback.dto';
 import { SearchMessagesDto } from '../search/dto/search-messages.dto';
 import { INT32_MAX, LIMITS } from './limits';
 
@@ -16,6 +17,20 @@ function refused(dto: new () => object, plain: Record<string, unknown>): string[
     forbidNonWhitelisted: true,
   });
   return errors.map((error) => error.property);
+}
+
+/** The refused fields with their paths (`usage.prompt_tokens`), nested ones included. */
+function refusedPaths(dto: new () => object, plain: Record<string, unknown>): string[] {
+  const paths = (errors: ValidationError[], prefix: string): string[] =>
+    errors.flatMap((error) =>
+      error.children && error.children.length > 0
+        ? paths(error.children, `${prefix}${error.property}.`)
+        : [`${prefix}${error.property}`],
+    );
+  return paths(
+    validateSync(plainToInstance(dto, plain), { whitelist: true, forbidNonWhitelisted: true }),
+    '',
+  );
 }
 
 const message = (fields: Record<string, unknown>): Record<string, unknown> => ({
@@ -105,6 +120,74 @@ describe('DTO limits at their edges', () => {
     expect(refused(SearchMessagesDto, { query: 'q', limit: 100, offset: 10_000 })).toEqual([]);
     expect(refused(SearchMessagesDto, { query: 'q', limit: 101 })).toEqual(['limit']);
     expect(refused(SearchMessagesDto, { query: 'q', offset: 10_001 })).toEqual(['offset']);
+  });
+
+  it('usage: model 1 to 100 characters, counts integers 0 to INT32_MAX, on assistant messages only', () => {
+    const answer = (usage: unknown): Record<string, unknown> =>
+      message({ role: 'assistant', usage });
+    expect(
+      refusedPaths(
+        CreateMessageDto,
+        answer({
+          model: 'm'.repeat(LIMITS.usageModelLength),
+          prompt_tokens: 0,
+          completion_tokens: INT32_MAX,
+          latency_ms: 0,
+        }),
+      ),
+    ).toEqual([]);
+    expect(refusedPaths(CreateMessageDto, answer({}))).toEqual([]);
+    expect(refusedPaths(CreateMessageDto, answer(null))).toEqual([]);
+    expect(
+      refusedPaths(CreateMessageDto, answer({ model: 'm'.repeat(LIMITS.usageModelLength + 1) })),
+    ).toEqual(['usage.model']);
+    expect(refusedPaths(CreateMessageDto, answer({ model: '' }))).toEqual(['usage.model']);
+    for (const bad of [-1, INT32_MAX + 1, 1.5, '5', null, true]) {
+      expect(refusedPaths(CreateMessageDto, answer({ prompt_tokens: bad }))).toEqual([
+        'usage.prompt_tokens',
+      ]);
+      expect(refusedPaths(CreateMessageDto, answer({ completion_tokens: bad }))).toEqual([
+        'usage.completion_tokens',
+      ]);
+      expect(refusedPaths(CreateMessageDto, answer({ latency_ms: bad }))).toEqual([
+        'usage.latency_ms',
+      ]);
+    }
+    expect(refusedPaths(CreateMessageDto, answer({ cost_usd: 1 }))).toEqual(['usage.cost_usd']);
+    expect(refused(CreateMessageDto, answer([1]))).toEqual(['usage']);
+    expect(refused(CreateMessageDto, answer('gpt'))).toEqual(['usage']);
+    expect(refusedPaths(CreateMessageDto, message({ usage: { prompt_tokens: 1 } }))).toEqual([
+      'usage',
+    ]);
+    expect(
+      refusedPaths(AppendMessagesDto, {
+        messages: [message({}), message({ role: 'system', usage: {} })],
+      }),
+    ).toEqual(['messages.1.usage']);
+  });
+
+  it('feedback: rating up or down, comment up to 2,000 characters, up to 10 reasons of 1 to 50', () => {
+    const full = {
+      rating: 'down',
+      comment: 'c'.repeat(LIMITS.feedbackCommentLength),
+      reasons: Array(LIMITS.feedbackReasons).fill('r'.repeat(LIMITS.feedbackReasonLength)),
+    };
+    expect(refused(PutFeedbackDto, full)).toEqual([]);
+    expect(refused(PutFeedbackDto, { rating: 'up', comment: '', reasons: [] })).toEqual([]);
+    expect(refused(PutFeedbackDto, { rating: 'up', comment: null, reasons: null })).toEqual([]);
+    expect(refused(PutFeedbackDto, { rating: 'meh' })).toEqual(['rating']);
+    expect(refused(PutFeedbackDto, {})).toEqual(['rating']);
+    expect(refused(PutFeedbackDto, { ...full, comment: `${full.comment}c` })).toEqual(['comment']);
+    expect(refused(PutFeedbackDto, { ...full, reasons: [...full.reasons, 'r'] })).toEqual([
+      'reasons',
+    ]);
+    expect(refused(PutFeedbackDto, { rating: 'up', reasons: [''] })).toEqual(['reasons']);
+    expect(refused(PutFeedbackDto, { rating: 'up', reasons: ['r'.repeat(51)] })).toEqual([
+      'reasons',
+    ]);
+    expect(refused(PutFeedbackDto, { rating: 'up', reasons: [3] })).toEqual(['reasons']);
+    expect(refused(PutFeedbackDto, { rating: 'up', reasons: 'inaccurate' })).toEqual(['reasons']);
+    expect(refused(PutFeedbackDto, { rating: 'up', score: 5 })).toEqual(['score']);
   });
 
   it('unknown fields are refused by name', () => {

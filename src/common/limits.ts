@@ -25,4 +25,10 @@ export const LIMITS = {
   cursorLength: 200,
   maxPage: 1_000_000,
   maxOffset: 100_000_000,
+  feedbackCommentLength: 2_000,
+  feedbackReasons: 10,
+  feedbackReasonLength: 50,
+  usageModelLength: 100,
+  /** The agents' statistics window, in UTC days. */
+  agentStatsDays: { default: 7, max: 92 },
 } as const;

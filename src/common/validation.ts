@@ -24,13 +24,33 @@ export function hasUnstorableCharacters(text: string): boolean {
 
 /** Length as JavaScript counts it (`string.length`), unlike validator.js, plus storable text. */
 export function IsText(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
-  return register('isText', options, (value) => {
-    if (typeof value !== 'string') return `$property must be a string`;
-    if (value.length < min || value.length > max) {
-      return `$property must be ${min} to ${max} characters long`;
-    }
-    if (hasUnstorableCharacters(value)) {
-      return '$property must not contain NUL characters or unpaired surrogates';
+  return register('isText', options, (value) => textProblem(value, min, max));
+}
+
+function textProblem(value: unknown, min: number, max: number): string | null {
+  if (typeof value !== 'string') return `$property must be a string`;
+  if (value.length < min || value.length > max) {
+    return `$property must be ${min} to ${max} characters long`;
+  }
+  if (hasUnstorableCharacters(value)) {
+    return '$property must not contain NUL characters or unpaired surrogates';
+  }
+  return null;
+}
+
+/** An array of at most `maxItems` strings, each as `IsText` would accept it. */
+export function IsTextArray(
+  maxItems: number,
+  min: number,
+  max: number,
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return register('isTextArray', options, (value) => {
+    if (!Array.isArray(value)) return '$property must be an array';
+    if (value.length > maxItems) return `$property must contain at most ${maxItems} items`;
+    for (const [index, item] of value.entries()) {
+      const problem = textProblem(item, min, max);
+      if (problem) return problem.replace('$property', `$property.${index}`);
     }
     return null;
   });

@@ -55,7 +55,18 @@ export class ConversationListResponse {
 
 export class AgentCount {
   @ApiProperty() agent!: string;
-  @ApiProperty() count!: number;
+  @ApiProperty({ description: 'Messages naming this agent' }) count!: number;
+  @ApiProperty({ description: 'Sum of usage.prompt_tokens of its messages' })
+  prompt_tokens!: number;
+  @ApiProperty({ description: 'Sum of usage.completion_tokens of its messages' })
+  completion_tokens!: number;
+  @ApiProperty({ description: 'Its messages rated up by the owner' }) feedback_up!: number;
+  @ApiProperty({ description: 'Its messages rated down by the owner' }) feedback_down!: number;
+}
+
+export class FeedbackCounts {
+  @ApiProperty() up!: number;
+  @ApiProperty() down!: number;
 }
 
 export class ConversationStatsResponse {
@@ -63,6 +74,11 @@ export class ConversationStatsResponse {
   @ApiProperty() total_messages!: number;
   @ApiProperty({ example: { user: 3, assistant: 3, system: 0 } }) by_role!: Record<string, number>;
   @ApiProperty({ type: [AgentCount] }) agents_used!: AgentCount[];
+  @ApiProperty({
+    type: FeedbackCounts,
+    description: 'Ratings of the whole conversation, messages naming no agent included',
+  })
+  feedback!: FeedbackCounts;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) first_message_at!:
     string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_message_at!:

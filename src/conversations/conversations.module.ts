@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AgentStatsModule } from '../agent-stats/agent-stats.module';
 import { AuthModule } from '../auth/auth.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
@@ -8,17 +9,26 @@ import { ConversationsService } from './conversations.service';
 import { BranchesController } from './messages/branches.controller';
 import { BranchesRepository } from './messages/branches.repository';
 import { BranchesService } from './messages/branches.service';
+import { FeedbackController } from './messages/feedback/feedback.controller';
+import { FeedbackRepository } from './messages/feedback/feedback.repository';
+import { FeedbackService } from './messages/feedback/feedback.service';
 import { MessagesController } from './messages/messages.controller';
 import { MessagesRepository } from './messages/messages.repository';
 import { MessagesService } from './messages/messages.service';
 
 /**
  * The conversation aggregate: conversations and the messages they own, each with its controller,
- * service and repository. Other features reach it through `ConversationsService` only.
+ * service and repository, and the feedback on messages. Other features reach it through
+ * `ConversationsService` only; the agents' figures move through `AgentStatsRecorder`.
  */
 @Module({
-  imports: [AuthModule, RateLimitModule, IdempotencyModule],
-  controllers: [ConversationsController, MessagesController, BranchesController],
+  imports: [AuthModule, RateLimitModule, IdempotencyModule, AgentStatsModule],
+  controllers: [
+    ConversationsController,
+    MessagesController,
+    BranchesController,
+    FeedbackController,
+  ],
   providers: [
     ConversationsRepository,
     ConversationsService,
@@ -26,6 +36,8 @@ import { MessagesService } from './messages/messages.service';
     MessagesService,
     BranchesRepository,
     BranchesService,
+    FeedbackRepository,
+    FeedbackService,
   ],
   exports: [ConversationsService],
 })

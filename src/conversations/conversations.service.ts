@@ -184,6 +184,7 @@ export class ConversationsService {
       total_messages: stats.byRole.user + stats.byRole.assistant + stats.byRole.system,
       by_role: stats.byRole,
       agents_used: stats.agentsUsed,
+      feedback: stats.feedback,
       first_message_at: stats.firstMessageAt?.toISOString() ?? null,
       last_message_at: stats.lastMessageAt?.toISOString() ?? null,
     };

@@ -2,14 +2,24 @@ import { readFileSync } from 'node:fs';
 import type { ClientBase } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { PostgresConfig } from '../config/app-config';
+import { AgentDailyConversation } from '../agent-stats/agent-daily-conversation.entity';
+import { AgentDailyStats } from '../agent-stats/agent-daily-stats.entity';
 import { Conversation } from '../conversations/conversation.entity';
+import { MessageFeedback } from '../conversations/messages/feedback/message-feedback.entity';
 import { IdempotencyRecord } from '../idempotency/idempotency-record.entity';
 import { Message } from '../conversations/messages/message.entity';
 import { ServerTimeoutsError } from './database-errors';
 import type { DatabaseEndpoint } from './embedded-postgres';
 import { MIGRATIONS } from './migrations';
 
-export const ENTITIES = [Conversation, Message, IdempotencyRecord];
+export const ENTITIES = [
+  Conversation,
+  Message,
+  MessageFeedback,
+  IdempotencyRecord,
+  AgentDailyStats,
+  AgentDailyConversation,
+];
 
 /** Fail fast on a full pool instead of queueing forever (pg's default wait is unbounded). */
 const MAX_POOL_WAIT_MS = 2000;

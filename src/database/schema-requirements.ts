@@ -5,6 +5,9 @@ export const REQUIRED_TABLES = [
   'idempotency_keys',
   'cache_invalidations',
   'cache_replicas',
+  'message_feedback',
+  'agent_daily_stats',
+  'agent_daily_conversations',
 ] as const;
 
 export const REQUIRED_INDEXES = [
@@ -16,6 +19,9 @@ export const REQUIRED_INDEXES = [
   'idx_messages_user_timestamp',
   'idx_messages_active_branch',
   'idx_messages_siblings',
+  'idx_message_feedback_user',
+  'idx_message_feedback_conversation',
+  'idx_agent_daily_conversations_conversation',
 ] as const;
 
 // btree_gin lets the search index lead with user_id. pg_trgm, which the first migration created,

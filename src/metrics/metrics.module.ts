@@ -14,6 +14,8 @@ import { METRICS } from './metric-names';
 import { poolOf } from '../database/pool-of';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+// An agent's answer takes from a fraction of a second (a greeting) to minutes (several agents).
+const AGENT_LATENCY_BUCKETS = [0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300];
 
 const METRIC_PROVIDERS = [
   makeHistogramProvider({
@@ -74,6 +76,22 @@ const METRIC_PROVIDERS = [
     name: METRICS.messagesAppended,
     help: 'Messages stored, by role and agent (unknown agents counted as other)',
     labelNames: ['role', 'agent'],
+  }),
+  makeCounterProvider({
+    name: METRICS.messageFeedback,
+    help: 'Ratings given to assistant messages, by agent and rating: a new rating or a changed one (a replace with the same rating and a removal count nothing)',
+    labelNames: ['agent', 'rating'],
+  }),
+  makeCounterProvider({
+    name: METRICS.agentTokens,
+    help: 'Tokens reported in the usage of assistant messages, by agent and kind (prompt, completion)',
+    labelNames: ['agent', 'kind'],
+  }),
+  makeHistogramProvider({
+    name: METRICS.agentLatency,
+    help: 'Latency reported in the usage of assistant messages (usage.latency_ms), by agent',
+    labelNames: ['agent'],
+    buckets: AGENT_LATENCY_BUCKETS,
   }),
 ];
 

@@ -1,15 +1,25 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import type { JsonObject } from '../../common/json';
 import { Conversation } from '../conversation.entity';
+import type { MessageFeedback } from './feedback/message-feedback.entity';
 
 export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
+/** What the agent service reports about producing an assistant message, stored as written. */
+export interface MessageUsage {
+  model?: string;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  latency_ms?: number;
+}
+
 /**
  * The seed's `messages` table, plus columns of ours: `seq` (order within the conversation,
  * assigned in the append transaction), `user_id` (copied from the conversation inside the
- * insert, never from the client, so that per-user search need not join), `search_terms`, and the
- * tree of branches: `parent_id`, `depth` and `on_active_branch` (branches.repository.ts).
+ * insert, never from the client, so that per-user search need not join), `search_terms`, the
+ * tree of branches: `parent_id`, `depth` and `on_active_branch` (branches.repository.ts), and
+ * `usage`.
  */
 @Entity({ name: 'messages' })
 @Check('chk_messages_role', `"role" IN ('user', 'assistant', 'system')`)
@@ -77,6 +87,13 @@ export class Message {
   /** On the path from the root to the conversation's head, kept by every write that moves it. */
   @Column({ name: 'on_active_branch', type: 'boolean', default: true })
   onActiveBranch!: boolean;
+
+  /** Assistant messages only; null when the agent service reported none. */
+  @Column({ type: 'jsonb', nullable: true })
+  usage!: MessageUsage | null;
+
+  /** The owner's rating, when reads join it (its own table, `message_feedback`). */
+  feedback?: MessageFeedback | null;
 
   /** Index terms of `content` (search/search-terms.ts), written in the same INSERT. */
   @Column({ name: 'search_terms', type: 'text', array: true, default: () => "'{}'", select: false })

@@ -1,3 +1,4 @@
+import { MessageFeedback } from './feedback/message-feedback.entity';
 import { Message } from './message.entity';
 import { ONLY_CHILD, toMessageResponse } from './message.mapper';
 
@@ -17,6 +18,17 @@ describe('toMessageResponse', () => {
       references,
       timestamp: new Date('2026-12-01T00:00:00Z'),
       metadata: { a: 1 },
+      usage: { model: 'm', prompt_tokens: 0, latency_ms: 1200 },
+      feedback: Object.assign(new MessageFeedback(), {
+        messageId: 'msg_1',
+        userId: 5,
+        conversationId: 'conv_1',
+        rating: 'down',
+        comment: null,
+        reasons: ['outdated'],
+        createdAt: new Date('2026-12-01T00:00:01Z'),
+        updatedAt: new Date('2026-12-01T00:00:02Z'),
+      }),
       searchTerms: ['답', '답변', '변'],
       parentId: 'msg_0',
       depth: 2,
@@ -36,10 +48,17 @@ describe('toMessageResponse', () => {
       parent_id: 'msg_0',
       sibling_count: 3,
       sibling_index: 1,
+      usage: { model: 'm', prompt_tokens: 0, latency_ms: 1200 },
+      feedback: {
+        rating: 'down',
+        comment: null,
+        reasons: ['outdated'],
+        updated_at: '2026-12-01T00:00:02.000Z',
+      },
     });
   });
 
-  it('reads the nullable seed columns as their defaults', () => {
+  it('reads the nullable seed columns as their defaults, and no usage or feedback as null', () => {
     const message = Object.assign(new Message(), {
       id: 'msg_2',
       conversationId: 'conv_1',
@@ -59,6 +78,8 @@ describe('toMessageResponse', () => {
       parent_id: null,
       sibling_count: 1,
       sibling_index: 0,
+      usage: null,
+      feedback: null,
     });
   });
 });

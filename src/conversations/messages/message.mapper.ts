@@ -1,3 +1,4 @@
+import { toFeedbackResponse } from './feedback/feedback.mapper';
 import type { Message } from './message.entity';
 import type { MessageResponse } from './message.responses';
 
@@ -26,5 +27,7 @@ export function toMessageResponse(message: Message, siblings: SiblingPlace): Mes
     parent_id: message.parentId ?? null,
     sibling_count: siblings.count,
     sibling_index: siblings.index,
+    usage: message.usage ?? null,
+    feedback: message.feedback ? toFeedbackResponse(message.feedback) : null,
   };
 }

@@ -1,5 +1,13 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { MESSAGE_ROLES, type MessageRole } from './message.entity';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { FeedbackResponse } from './feedback/feedback.responses';
+import { MESSAGE_ROLES, type MessageRole, type MessageUsage } from './message.entity';
+
+export class MessageUsageResponse {
+  @ApiPropertyOptional() model?: string;
+  @ApiPropertyOptional({ type: 'integer' }) prompt_tokens?: number;
+  @ApiPropertyOptional({ type: 'integer' }) completion_tokens?: number;
+  @ApiPropertyOptional({ type: 'integer' }) latency_ms?: number;
+}
 
 export class MessageResponse {
   @ApiProperty({ example: 'msg_019a1b2c3d4e5f60718293a4b5c6d7e8' }) id!: string;
@@ -32,6 +40,18 @@ export class MessageResponse {
       'Its place among them, 0-based in seq order: show "sibling_index + 1 / sibling_count"',
   })
   sibling_index!: number;
+  @ApiProperty({
+    type: MessageUsageResponse,
+    nullable: true,
+    description: 'As the agent service wrote it; null when it reported none',
+  })
+  usage!: MessageUsage | null;
+  @ApiProperty({
+    type: FeedbackResponse,
+    nullable: true,
+    description: "The owner's rating of an assistant message; null when none",
+  })
+  feedback!: FeedbackResponse | null;
 }
 
 export class MessagePageResponse {

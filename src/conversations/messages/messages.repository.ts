@@ -1,17 +1,38 @@
 import { Injectable } from '@nestjs/common';
 import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { INT32_MAX } from '../../common/limits';
+import { queryRows } from '../../database/query-rows';
 import type { Transactions } from '../../database/transactions';
 import type { BranchChoice } from './dto/list-messages-query.dto';
+import { MessageFeedback } from './feedback/message-feedback.entity';
 import { Message, type MessageRole } from './message.entity';
 import { ONLY_CHILD, type SiblingPlace } from './message.mapper';
 import type { MessageWindow } from './message-window';
 
+export interface AgentFigures {
+  agent: string;
+  count: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  feedback_up: number;
+  feedback_down: number;
+}
+
 export interface MessageStats {
   byRole: Record<MessageRole, number>;
-  agentsUsed: Array<{ agent: string; count: number }>;
+  agentsUsed: AgentFigures[];
+  feedback: { up: number; down: number };
   firstMessageAt: Date | null;
   lastMessageAt: Date | null;
+}
+
+/** What feedback needs to know of the message it rates. */
+export interface RatedMessage {
+  id: string;
+  role: MessageRole;
+  agentUsed: string | null;
+  userId: number;
+  timestamp: Date | null;
 }
 
 /**
@@ -47,37 +68,52 @@ export class MessagesRepository {
 
   /**
    * Messages of a window of the active branch (one range of its partial index, whatever the
-   * branches) or of every message, always returned oldest first (ascending seq).
+   * branches) or of every message, with their feedback, always returned oldest first.
    */
   async window(
     conversationId: string,
     window: MessageWindow,
     branch: BranchChoice = 'active',
   ): Promise<Message[]> {
+    // One row per message (feedback is at most one per message): LIMIT applies as written.
     const query = this.transactions.tx
-      .getRepository(Message)
-      .createQueryBuilder('m')
-      .where('m.conversationId = :conversationId', { conversationId });
+      .createQueryBuilder(Message, 'm')
+      .leftJoinAndMapOne('m.feedback', MessageFeedback, 'f', 'f.message_id = m.id')
+      .where('m.conversation_id = :conversationId', { conversationId })
+      .limit(window.limit);
     // A literal, not a parameter: the planner matches it to the partial index's predicate.
-    if (branch === 'active') query.andWhere('m.onActiveBranch = true');
+    if (branch === 'active') query.andWhere('m.on_active_branch = true');
     switch (window.kind) {
       case 'offset':
-        return query.orderBy('m.seq', 'ASC').offset(window.offset).limit(window.limit).getMany();
+        return query.orderBy('m.seq', 'ASC').offset(window.offset).getMany();
       case 'after':
         return query
           .andWhere('m.seq > :afterSeq', { afterSeq: window.afterSeq })
           .orderBy('m.seq', 'ASC')
-          .limit(window.limit)
           .getMany();
       case 'before': {
         const newestFirst = await query
           .andWhere('m.seq < :beforeSeq', { beforeSeq: window.beforeSeq })
           .orderBy('m.seq', 'DESC')
-          .limit(window.limit)
           .getMany();
         return newestFirst.reverse();
       }
     }
+  }
+
+  /**
+   * The message feedback is given on, locked so that concurrent feedback on it queues (each
+   * then reads the rating the previous one left). Null when the conversation holds no such id.
+   */
+  async lockForFeedback(conversationId: string, messageId: string): Promise<RatedMessage | null> {
+    const rows = await queryRows<RatedMessage>(
+      this.transactions.tx,
+      `SELECT id, role, agent_used AS "agentUsed", user_id AS "userId", timestamp
+       FROM messages WHERE id = $1 AND conversation_id = $2
+       FOR NO KEY UPDATE`,
+      [messageId, conversationId],
+    );
+    return rows[0] ?? null;
   }
 
   /** The newest `limit` messages of the active branch, oldest first. */
@@ -111,12 +147,25 @@ export class MessagesRepository {
          FROM messages WHERE conversation_id = $1 GROUP BY role`,
         [conversationId],
       );
-    const agents: Array<{ agent: string; count: number }> = await this.transactions.tx.query(
-      `SELECT agent_used AS agent, count(*)::int AS count FROM messages
-       WHERE conversation_id = $1 AND agent_used IS NOT NULL
-       GROUP BY agent_used ORDER BY count DESC, agent_used`,
+    const agents: AgentFigures[] = await this.transactions.tx.query(
+      `SELECT m.agent_used AS agent, count(*)::int AS count,
+              COALESCE(sum((m.usage ->> 'prompt_tokens')::bigint), 0)::float8 AS prompt_tokens,
+              COALESCE(sum((m.usage ->> 'completion_tokens')::bigint), 0)::float8 AS completion_tokens,
+              count(*) FILTER (WHERE f.rating = 'up')::int AS feedback_up,
+              count(*) FILTER (WHERE f.rating = 'down')::int AS feedback_down
+       FROM messages m LEFT JOIN message_feedback f ON f.message_id = m.id
+       WHERE m.conversation_id = $1 AND m.agent_used IS NOT NULL
+       GROUP BY m.agent_used ORDER BY count DESC, m.agent_used`,
       [conversationId],
     );
+    const ratings: Array<{ rating: 'up' | 'down'; count: number }> =
+      await this.transactions.tx.query(
+        `SELECT rating, count(*)::int AS count FROM message_feedback
+         WHERE conversation_id = $1 GROUP BY rating`,
+        [conversationId],
+      );
+    const feedback = { up: 0, down: 0 };
+    for (const { rating, count } of ratings) feedback[rating] = count;
     const byRole: Record<MessageRole, number> = { user: 0, assistant: 0, system: 0 };
     for (const { role, count } of roles) byRole[role] = count;
     const times = roles.flatMap(({ first, last }) => [first, last]).filter(Boolean);
@@ -124,6 +173,7 @@ export class MessagesRepository {
     return {
       byRole,
       agentsUsed: agents,
+      feedback,
       firstMessageAt: epochs.length > 0 ? new Date(Math.min(...epochs)) : null,
       lastMessageAt: epochs.length > 0 ? new Date(Math.max(...epochs)) : null,
     };

@@ -2,6 +2,7 @@ import { ForbiddenException, Injectable } from '@nestjs/common';
 import { Transactional } from '@nestjs-cls/transactional';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
+import { AgentStatsRecorder } from '../../agent-stats/agent-stats-recorder.service';
 import { AGENT_WRITE_SCOPE, type AuthenticatedUser } from '../../auth/authenticated-user';
 import { pageOf } from '../../common/pagination';
 import { toConversationResponse } from '../conversation.mapper';
@@ -16,7 +17,7 @@ import type { AppendedMessagesResponse } from '../conversation.responses';
 import type { MessagePageResponse } from './message.responses';
 import { cutPage, toWindow } from './message-window';
 import { MessagesRepository } from './messages.repository';
-import { buildMessages, lastAgentOf } from './new-messages';
+import { answersOf, buildMessages, lastAgentOf } from './new-messages';
 
 @Injectable()
 export class MessagesService {
@@ -24,6 +25,7 @@ export class MessagesService {
     private readonly conversations: ConversationsService,
     private readonly messages: MessagesRepository,
     private readonly branches: BranchesService,
+    private readonly agentStats: AgentStatsRecorder,
     @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
   ) {}
 
@@ -60,8 +62,9 @@ export class MessagesService {
 
   /**
    * Appends one message or an exchange in one transaction: seq numbers, `message_count`,
-   * `updated_at`, `last_agent_used` and the head move together, or nothing is stored. The first
-   * message follows its `parent_id` (the head when absent), each next one the previous.
+   * `updated_at`, `last_agent_used`, the head and the agents' figures move together, or nothing
+   * is stored. The first message follows its `parent_id` (the head when absent), each next one
+   * the previous.
    */
   @Transactional()
   async append(
@@ -92,6 +95,7 @@ export class MessagesService {
       conversationId,
       messages[messages.length - 1].id,
     );
+    await this.agentStats.recordAnswers(conversationId, answersOf(messages));
     // Each new message has the highest seq among its siblings.
     const stored = messages.map((message, index) =>
       toMessageResponse(

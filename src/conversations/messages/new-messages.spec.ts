@@ -1,5 +1,6 @@
 import type { CreateMessageDto } from './dto/create-message.dto';
-import { buildMessages, lastAgentOf } from './new-messages';
+import { MessageUsageDto } from './dto/message-usage.dto';
+import { answersOf, buildMessages, lastAgentOf } from './new-messages';
 
 const message = (fields: Partial<CreateMessageDto>): CreateMessageDto =>
   ({ role: 'user', content: 'x', ...fields }) as CreateMessageDto;
@@ -49,6 +50,7 @@ describe('buildMessages', () => {
       routingInfo: {},
       references: [],
       metadata: {},
+      usage: null,
       searchTerms: ['관', '관세', '세', '세율', '율', '조', '조회', '회'],
     });
     expect(rows[1]).toMatchObject({
@@ -56,5 +58,41 @@ describe('buildMessages', () => {
       references: [{ source: 'a' }],
       searchTerms: ['hs', '8471'],
     });
+  });
+});
+
+describe('usage and answers', () => {
+  const target = { conversationId: 'conv_1', userId: 9, firstSeq: 1, timestamp: new Date(0) };
+
+  it('stores usage with exactly the fields sent (a validated DTO holds the others as undefined)', () => {
+    const usage = Object.assign(new MessageUsageDto(), { model: 'm', latency_ms: 0 });
+    const [row] = buildMessages([message({ role: 'assistant', usage })], target);
+    expect(Object.keys(row.usage!)).toEqual(['model', 'latency_ms']);
+    expect(row.usage).toEqual({ model: 'm', latency_ms: 0 });
+  });
+
+  it("hands the assistant messages, with their agent and usage, to the agents' figures", () => {
+    const rows = buildMessages(
+      [
+        message({ content: 'q' }),
+        message({
+          role: 'assistant',
+          agent_used: 'regulation_agent',
+          usage: { prompt_tokens: 7, completion_tokens: 3, latency_ms: 900 },
+        }),
+        message({ role: 'system' }),
+      ],
+      target,
+    );
+    expect(answersOf(rows)).toEqual([
+      {
+        agent: 'regulation_agent',
+        userId: 9,
+        timestamp: new Date(0),
+        promptTokens: 7,
+        completionTokens: 3,
+        latencyMs: 900,
+      },
+    ]);
   });
 });

@@ -1,7 +1,8 @@
+import type { RecordedAnswer } from '../../agent-stats/answer-rollup';
 import { newId } from '../../common/ids';
 import { searchTerms } from './search-terms';
 import type { CreateMessageDto } from './dto/create-message.dto';
-import { Message } from './message.entity';
+import { Message, type MessageUsage } from './message.entity';
 
 /** The message a batch follows (its first message's parent), or none: the batch starts a root. */
 export interface BranchPoint {
@@ -46,9 +47,15 @@ export function buildMessages(
       references: input.references ?? [],
       timestamp: target.timestamp,
       metadata: input.metadata ?? {},
+      usage: input.usage ? usageAsWritten(input.usage) : null,
       searchTerms: searchTerms(input.content),
     }),
   );
+}
+
+/** The fields the caller sent, and only those (a validated DTO holds the others as undefined). */
+function usageAsWritten(usage: MessageUsage): MessageUsage {
+  return Object.fromEntries(Object.entries(usage).filter(([, value]) => value !== undefined));
 }
 
 /** The agent of the newest assistant message that names one: it becomes `last_agent_used`. */
@@ -58,4 +65,18 @@ export function lastAgentOf(inputs: CreateMessageDto[]): string | null {
     if (role === 'assistant' && agent) return agent;
   }
   return null;
+}
+
+/** The assistant messages of an append, as the agents' figures count them. */
+export function answersOf(messages: readonly Message[]): RecordedAnswer[] {
+  return messages
+    .filter((message) => message.role === 'assistant')
+    .map((message) => ({
+      agent: message.agentUsed,
+      userId: message.userId,
+      timestamp: message.timestamp,
+      promptTokens: message.usage?.prompt_tokens,
+      completionTokens: message.usage?.completion_tokens,
+      latencyMs: message.usage?.latency_ms,
+    }));
 }

@@ -2,6 +2,7 @@ import { InitialSchema1795746373500 } from './1795746373500-InitialSchema';
 import { SearchTerms1795747915161 } from './1795747915161-SearchTerms';
 import { SearchWalkOrder1795749988468 } from './1795749988468-SearchWalkOrder';
 import { MessageTree1796120293735 } from './1796120293735-MessageTree';
+import { FeedbackUsageAgentStats1796120777314 } from './1796120777314-FeedbackUsageAgentStats';
 import { CacheFence1796121193514 } from './1796121193514-CacheFence';
 
 // Listed explicitly, oldest first: the same list runs under ts-node (CLI, tests) and compiled.
@@ -10,5 +11,6 @@ export const MIGRATIONS = [
   SearchTerms1795747915161,
   SearchWalkOrder1795749988468,
   MessageTree1796120293735,
+  FeedbackUsageAgentStats1796120777314,
   CacheFence1796121193514,
 ];

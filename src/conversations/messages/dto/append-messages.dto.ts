@@ -23,6 +23,7 @@ const SINGLE_MESSAGE_FIELDS = [
   'references',
   'metadata',
   'parent_id',
+  'usage',
 ] as const;
 
 @ValidatorConstraint({ name: 'oneMessageOrMany' })
@@ -89,8 +90,9 @@ export class AppendMessagesDto extends CreateMessageDto {
   /** The messages to store, whichever form the body took. */
   toMessages(): CreateMessageDto[] {
     if (this.messages) return this.messages;
-    const { role, content, agent_used, routing_info, references, metadata, parent_id } = this;
-    return [{ role, content, agent_used, routing_info, references, metadata, parent_id }];
+    const { role, content, agent_used, routing_info, references, metadata, parent_id, usage } =
+      this;
+    return [{ role, content, agent_used, routing_info, references, metadata, parent_id, usage }];
   }
 }
 

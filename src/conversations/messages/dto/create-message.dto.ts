@@ -1,8 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsObject,
+  IsOptional,
+  Validate,
+  ValidateNested,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { LIMITS } from '../../../common/limits';
 import { IsJsonObject, IsJsonObjectArray, IsText } from '../../../common/validation';
 import { MESSAGE_ROLES, type MessageRole } from '../message.entity';
+import { MessageUsageDto } from './message-usage.dto';
+
+@ValidatorConstraint({ name: 'usageOnAssistantMessages' })
+class UsageOnAssistantMessages implements ValidatorConstraintInterface {
+  validate(_usage: unknown, args: ValidationArguments): boolean {
+    return (args.object as CreateMessageDto).role === 'assistant';
+  }
+
+  defaultMessage(): string {
+    return 'usage is accepted on assistant messages only';
+  }
+}
 
 export class CreateMessageDto {
   @ApiProperty({
@@ -59,4 +81,18 @@ export class CreateMessageDto {
   @IsOptional()
   @IsText(1, LIMITS.idLength)
   parent_id?: string | null;
+
+  @ApiPropertyOptional({
+    type: MessageUsageDto,
+    nullable: true,
+    description:
+      'Assistant messages only (400 otherwise): model, tokens and latency, returned exactly as written; null or absent: none',
+  })
+  @IsOptional()
+  @Validate(UsageOnAssistantMessages)
+  // ValidateNested alone lets a non-object through.
+  @IsObject()
+  @ValidateNested()
+  @Type(() => MessageUsageDto)
+  usage?: MessageUsageDto | null;
 }

@@ -122,8 +122,8 @@ describe('npm run db:backup -- --verify: the restore drill', () => {
         `^drill passed: ${archive} restored into ${t.db.name.slice(0, 40)}_drill_[0-9a-f]{8} \\(dropped\\)`,
       ),
     );
-    expect(result.stdout).toContain(
-      'public.conversations 3, public.idempotency_keys 0, public.messages 6',
+    expect(result.stdout).toMatch(
+      /public\.conversations 3, .*public\.idempotency_keys 0, .*public\.messages 6/,
     );
     expect(await scratchDatabasesLeft(t.db.name)).toEqual([]);
   });

@@ -8,7 +8,9 @@ import { ConversationsModule } from './conversations/conversations.module';
 import { DatabaseModule } from './database/database.module';
 import type { DatabaseEndpoint } from './database/embedded-postgres';
 import { HealthModule } from './health/health.module';
+import { MeModule } from './me/me.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PurgeSchedulerModule } from './retention/purge-scheduler.module';
 import { SearchModule } from './search/search.module';
 
 /** Composition root: infrastructure first, then the features. */
@@ -25,6 +27,8 @@ export class AppModule {
         HealthModule,
         ConversationsModule,
         SearchModule,
+        MeModule,
+        PurgeSchedulerModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -41,6 +41,15 @@ const ADDED_MESSAGE_COLUMNS: Column[] = [
   ['search_terms', 'ARRAY', null, 'NO', "'{}'::text[]"],
 ];
 
+// Ours, for the conversation lifecycle (archive, pin, tags, the trash's date), listed in the README.
+const ADDED_CONVERSATION_COLUMNS: Column[] = [
+  ['is_archived', 'boolean', null, 'NO', 'false'],
+  ['is_pinned', 'boolean', null, 'NO', 'false'],
+  ['tags', 'ARRAY', null, 'NO', "'{}'::text[]"],
+  ['tag_keys', 'ARRAY', null, 'NO', "'{}'::text[]"],
+  ['deleted_at', 'timestamp with time zone', null, 'YES', null],
+];
+
 describe('the migrated schema', () => {
   let db: TestDatabase;
 
@@ -67,8 +76,10 @@ describe('the migrated schema', () => {
     ]);
   }
 
-  it("has the seed's conversations columns: type, length, nullability, default", async () => {
-    expect(sortByName(await columns('conversations'))).toEqual(sortByName(SEED_CONVERSATIONS));
+  it("has the seed's conversations columns (type, length, nullability, default) plus the lifecycle's", async () => {
+    expect(sortByName(await columns('conversations'))).toEqual(
+      sortByName([...SEED_CONVERSATIONS, ...ADDED_CONVERSATION_COLUMNS]),
+    );
   });
 
   it("has the seed's messages columns plus seq, user_id and search_terms", async () => {

@@ -2,6 +2,7 @@ import { Global, Logger, Module, type DynamicModule } from '@nestjs/common';
 import type { RedisConfig } from '../config/app-config';
 import { openCacheStore } from './cache-store';
 import { CACHE_STORE, SessionCache } from './session-cache.service';
+import { UserCacheEraser } from './user-cache-eraser';
 import { UserCacheInterceptor } from './user-cache.interceptor';
 
 @Global()
@@ -14,8 +15,9 @@ export class CacheModule {
         { provide: CACHE_STORE, useFactory: () => openCacheStore(redis, new Logger('Cache')) },
         SessionCache,
         UserCacheInterceptor,
+        UserCacheEraser,
       ],
-      exports: [CACHE_STORE, SessionCache, UserCacheInterceptor],
+      exports: [CACHE_STORE, SessionCache, UserCacheInterceptor, UserCacheEraser],
     };
   }
 }

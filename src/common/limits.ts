@@ -20,4 +20,8 @@ export const LIMITS = {
   cursorLength: 200,
   maxPage: 1_000_000,
   maxOffset: 100_000_000,
+  tagsPerConversation: 20,
+  tagLength: 50,
+  bulkIds: 100,
+  bulkIdLength: 200,
 } as const;

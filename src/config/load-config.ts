@@ -105,5 +105,10 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE,
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     backupDir: vars.BACKUP_DIR,
+    lifecycle: {
+      trashRetentionDays: vars.TRASH_RETENTION_DAYS,
+      retentionDays: vars.RETENTION_DAYS,
+      purgeIntervalSeconds: vars.PURGE_INTERVAL_SECONDS,
+    },
   };
 }

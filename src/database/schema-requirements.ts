@@ -8,6 +8,11 @@ export const REQUIRED_INDEXES = [
   'idx_messages_conversation_seq',
   'idx_messages_content_search',
   'idx_messages_user_timestamp',
+  'idx_conversations_archived',
+  'idx_conversations_pinned',
+  'idx_conversations_trash',
+  'idx_conversations_deleted_at',
+  'idx_conversations_tags',
 ] as const;
 
 // btree_gin lets the search index lead with user_id. pg_trgm, which the first migration created,

@@ -10,6 +10,10 @@ export const METRICS = {
   messagesAppended: 'chat_messages_appended_total',
   rateLimitFailOpen: 'rate_limit_fail_open_total',
   rateLimited: 'rate_limited_total',
+  purgeRuns: 'purge_runs_total',
+  purgeDeletedRows: 'purge_deleted_rows_total',
+  purgeStatementDuration: 'purge_statement_duration_seconds',
+  retentionTrashed: 'retention_trashed_conversations_total',
 } as const;
 
 /** The agents of the agent service; any other name is counted as `other` (bounded cardinality). */

@@ -5,6 +5,7 @@ import { INT32_MAX } from '../../common/limits';
 import type { Transactions } from '../../database/transactions';
 import { Message, type MessageRole } from './message.entity';
 import type { MessageWindow } from './message-window';
+import type { MessageRange } from '../user-export';
 
 export interface MessageStats {
   byRole: Record<MessageRole, number>;
@@ -58,6 +59,26 @@ export class MessagesRepository {
     return this.window(conversationId, { kind: 'before', limit, beforeSeq: INT32_MAX });
   }
 
+  /**
+   * The messages of several seq ranges in one statement, in the order of the ranges then seq:
+   * every row comes through `idx_messages_conversation_seq`, bounded by the ranges.
+   */
+  async ranges(ranges: MessageRange[]): Promise<Message[]> {
+    const rows: Record<string, unknown>[] = await this.transactions.tx.query(
+      `SELECT m.id, m.conversation_id, m.user_id, m.seq, m.role, m.content, m.agent_used,
+              m.routing_info, m."references", m.timestamp, m.metadata
+       FROM unnest($1::varchar[], $2::int[], $3::int[]) WITH ORDINALITY AS r(conversation_id, from_seq, to_seq, n)
+       JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq BETWEEN r.from_seq AND r.to_seq
+       ORDER BY r.n, m.seq`,
+      [
+        ranges.map((range) => range.conversationId),
+        ranges.map((range) => range.fromSeq),
+        ranges.map((range) => range.toSeq),
+      ],
+    );
+    return rows.map(messageFromRow);
+  }
+
   async stats(conversationId: string): Promise<MessageStats> {
     const roles: Array<{ role: MessageRole; count: number; first: Date; last: Date }> =
       await this.transactions.tx.query(
@@ -82,4 +103,20 @@ export class MessagesRepository {
       lastMessageAt: epochs.length > 0 ? new Date(Math.max(...epochs)) : null,
     };
   }
+}
+
+function messageFromRow(row: Record<string, unknown>): Message {
+  return Object.assign(new Message(), {
+    id: row.id,
+    conversationId: row.conversation_id,
+    userId: row.user_id,
+    seq: row.seq,
+    role: row.role,
+    content: row.content,
+    agentUsed: row.agent_used,
+    routingInfo: row.routing_info,
+    references: row.references,
+    timestamp: row.timestamp,
+    metadata: row.metadata,
+  });
 }

@@ -354,4 +354,4 @@ const EXPORT_BATCH_SIZE = 500;
 /** Conversations per statement of a user's export (at most 16 KB of metadata each). */
 const USER_EXPORT_CONVERSATIONS = 200;
 /** Messages per statement of a user's export: one such batch is what it holds in memory. */
-const USER_EXPORT_MESSAGES = 500;
+const USER_EXPORT_MESSAGES = 200;

@@ -70,26 +70,31 @@ export async function* exportBatchLines(
   let fetched: MessageResponse[] = [];
   let at = 0;
   let next = 0;
-  let lines: string[] = [];
+  let pending = '';
   for (const conversation of conversations) {
-    lines.push(conversationLine(conversation));
+    pending += conversationLine(conversation);
     for (;;) {
       while (at < fetched.length && fetched[at].conversation_id === conversation.id) {
-        lines.push(messageLine(fetched[at]));
+        pending += messageLine(fetched[at]);
         at += 1;
+        // Pieces of ~32K characters: few socket writes, and each piece small enough to be
+        // collected young (a whole batch joined would be a large object only a full GC frees).
+        if (pending.length >= PIECE_CHARACTERS) {
+          yield pending;
+          pending = '';
+        }
       }
       const last = lastChunkOf.get(conversation.id);
       if (at < fetched.length || last === undefined || next > last) break;
-      // Hand over what is ready before waiting for the database again.
-      if (lines.length > 0) yield lines.join('');
-      lines = [];
       fetched = await fetch(chunks[next]);
       at = 0;
       next += 1;
     }
   }
-  if (lines.length > 0) yield lines.join('');
+  if (pending.length > 0) yield pending;
 }
+
+const PIECE_CHARACTERS = 32 * 1024;
 
 function conversationLine(conversation: ExportedConversation): string {
   return `${JSON.stringify({ type: 'conversation', ...conversation })}\n`;

@@ -46,6 +46,7 @@ describe('deploy/k8s', () => {
     expect(all.map((manifest) => manifest.kind).sort()).toEqual(
       [
         'ConfigMap',
+        'CronJob',
         'Deployment',
         'HorizontalPodAutoscaler',
         'Job',
@@ -111,6 +112,27 @@ describe('deploy/k8s', () => {
     expect(hpa.spec.scaleTargetRef.name).toBe(deployment.metadata.name);
     const [pdb] = byKind('PodDisruptionBudget');
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+  });
+
+  it('purges on a schedule with the compiled db:purge, one run at a time, as the runtime role', () => {
+    const [cronJob] = byKind('CronJob');
+    expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
+    const pod = cronJob.spec.jobTemplate.spec.template.spec;
+    const [purge] = pod.containers;
+    expect(purge.command).toEqual(['node', 'dist/src/cli/db-purge.js']);
+    expect(purge.image).toBe(container.image);
+    const secrets = purge.envFrom.map(
+      (source: { secretRef?: { name: string } }) => source.secretRef?.name,
+    );
+    expect(secrets).toContain('model-chatbot');
+    expect(secrets).not.toContain('model-chatbot-migrator');
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.restartPolicy).toBe('Never');
+    // The image holds the compiled command the manifest names.
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toContain(
+      'COPY --from=build /app/dist ./dist',
+    );
+    expect(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')).toContain('"src/**/*"');
   });
 });
 

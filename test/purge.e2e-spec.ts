@@ -3,7 +3,7 @@ import { PURGE_LOCK_KEY } from '../src/retention/purge-lock';
 import { PurgeService, type PurgeReport } from '../src/retention/purge.service';
 import { ApiClient } from './support/api-client';
 import { metricValue } from './support/metrics';
-import { runCli } from './support/run-cli';
+import { commandEnvironment, runCli } from './support/run-cli';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 import { testEnvironment } from './support/test-environment';
@@ -326,7 +326,6 @@ describe('two replicas running the job at once', () => {
 });
 
 describe('the schedule and npm run db:purge', () => {
-  const { postgres } = testEnvironment();
   let db: TestDatabase;
 
   beforeAll(async () => {
@@ -337,14 +336,7 @@ describe('the schedule and npm run db:purge', () => {
     await db.drop();
   });
 
-  const cliEnv = (): Record<string, string> => ({
-    NODE_ENV: 'test',
-    POSTGRES_HOST: postgres.host,
-    POSTGRES_PORT: String(postgres.port),
-    POSTGRES_USER: postgres.user,
-    POSTGRES_PASSWORD: postgres.password,
-    POSTGRES_DB: db.name,
-  });
+  const cliEnv = (): Record<string, string> => commandEnvironment(db.name);
 
   it('--dry-run prints what it would move and delete, and deletes nothing', async () => {
     await insertTrashed(db, BULK_USER, 'conv_cli_', 4, 3, 31);

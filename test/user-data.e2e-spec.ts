@@ -4,7 +4,7 @@ import { get } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ApiClient } from './support/api-client';
-import { runCli } from './support/run-cli';
+import { commandEnvironment, runCli } from './support/run-cli';
 import { startTestApp, type TestApp } from './support/test-app';
 import { testEnvironment } from './support/test-environment';
 
@@ -358,16 +358,7 @@ describeWithRedis('erasure: POST /api/v1/me/erasure and npm run user:erase', () 
 
   it('npm run user:erase -- --user N does the same for operators and prints the receipt as JSON', async () => {
     await giveData(OPERATOR_ERASED);
-    const { postgres } = environment;
-    const env = {
-      NODE_ENV: 'test',
-      POSTGRES_HOST: postgres.host,
-      POSTGRES_PORT: String(postgres.port),
-      POSTGRES_USER: postgres.user,
-      POSTGRES_PASSWORD: postgres.password,
-      POSTGRES_DB: t.db.name,
-      ...redisEnv,
-    };
+    const env = { ...commandEnvironment(t.db.name), ...redisEnv };
     const result = await runCli('user-erase.ts', ['--user', String(OPERATOR_ERASED)], env);
     expect([result.code, result.stderr]).toEqual([0, '']);
     expect(JSON.parse(result.stdout)).toEqual({

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load-config';
-import { describeConnectionFailure, isConnectionFailure } from '../database/database-errors';
+import { loadConfig } from '../config/load-config';
 import { describePurge, PurgeService } from '../retention/purge.service';
-import { withOperatorContext } from './operator-context';
+import { runCommand, withOperatorContext } from './operator-context';
 
 const USAGE = `usage: npm run db:purge [-- --dry-run]
   runs the purge and retention job once (as each replica does every PURGE_INTERVAL_SECONDS):
@@ -31,13 +30,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof ConfigError) console.error(error.message);
-    else if (isConnectionFailure(error))
-      console.error(`cannot use PostgreSQL: ${describeConnectionFailure(error)}`);
-    else console.error(`purge failed: ${String(error)}`);
-    process.exit(1);
-  },
-);
+runCommand('purge', () => main(process.argv.slice(2)));

@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { CacheModule } from '../cache/cache.module';
 import type { AppConfig } from '../config/app-config';
 import { AppConfigModule } from '../config/config.module';
+import { ConfigError } from '../config/load-config';
+import { describeConnectionFailure, isConnectionFailure } from '../database/database-errors';
 import { DatabaseModule } from '../database/database.module';
 import { openDatabaseTarget } from '../database/database-target';
 import type { DatabaseEndpoint } from '../database/embedded-postgres';
@@ -52,4 +54,21 @@ export async function withOperatorContext<T>(
   } finally {
     await target.stop();
   }
+}
+
+/**
+ * Runs a command's `main` and exits with its code; a failure is told in the operator's terms
+ * (the configuration's problems, PostgreSQL unreachable, or what failed), exit code 1.
+ */
+export function runCommand(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      if (error instanceof ConfigError) console.error(error.message);
+      else if (isConnectionFailure(error))
+        console.error(`cannot use PostgreSQL: ${describeConnectionFailure(error)}`);
+      else console.error(`${name} failed: ${(error as Error).message ?? String(error)}`);
+      process.exit(1);
+    },
+  );
 }

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { INT32_MAX } from '../common/limits';
-import { ConfigError, loadConfig } from '../config/load-config';
-import { describeConnectionFailure, isConnectionFailure } from '../database/database-errors';
+import { loadConfig } from '../config/load-config';
 import { ErasureService } from '../retention/erasure.service';
-import { withOperatorContext } from './operator-context';
+import { runCommand, withOperatorContext } from './operator-context';
 
 const USAGE = `usage: npm run user:erase -- --user N
   erases everything stored for user N, for good (conversations in every state, messages,
@@ -32,13 +31,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof ConfigError) console.error(error.message);
-    else if (isConnectionFailure(error))
-      console.error(`cannot use PostgreSQL: ${describeConnectionFailure(error)}`);
-    else console.error(`erasure failed: ${String((error as Error).message ?? error)}`);
-    process.exit(1);
-  },
-);
+runCommand('erasure', () => main(process.argv.slice(2)));

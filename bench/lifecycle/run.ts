@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { TAG_COUNTS } from '../../src/conversations/conversations.repository';
 import { tagKey } from '../../src/conversations/tags';
 import {
   countStatement,
@@ -157,13 +158,7 @@ async function benchLists(db: Client): Promise<void> {
   const tagTimes: number[] = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     const t0 = performance.now();
-    await db.query(
-      `SELECT mode() WITHIN GROUP (ORDER BY t.tag COLLATE "C") AS tag, count(*)::int AS count
-       FROM conversations c CROSS JOIN LATERAL unnest(c.tags, c.tag_keys) AS t(tag, key)
-       WHERE c.user_id = $1 AND c.is_active = true AND c.tag_keys <> '{}'
-       GROUP BY t.key ORDER BY count DESC, t.key COLLATE "C"`,
-      [USER],
-    );
+    await db.query(TAG_COUNTS, [USER]);
     tagTimes.push(performance.now() - t0);
   }
   lines.push(
@@ -192,37 +187,53 @@ async function countOf(db: Client, count: Statement): Promise<number> {
   return Number(rows[0].count);
 }
 
+/**
+ * Two users, one with twice the other's history, each exported by a fresh app process: the peak
+ * RSS of the two says whether memory grows with the size of the history.
+ */
 async function benchExport(db: Client): Promise<void> {
+  for (const [userId, conversations] of [
+    [EXPORT_USER, EXPORT_CONVERSATIONS],
+    [EXPORT_USER + 1, EXPORT_CONVERSATIONS * 2],
+  ]) {
+    await loadExportUser(db, userId, conversations);
+    const app = await startBenchApp(DATABASE);
+    try {
+      const token = await benchToken(userId);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const rssBefore = app.rss();
+      app.resetPeak();
+      const t0 = performance.now();
+      const { lines, bytes } = await download(`${app.url}/api/v1/me/export`, token);
+      const seconds = (performance.now() - t0) / 1000;
+      const messages = lines - 1 - conversations;
+      const MiB = 1024 * 1024;
+      console.log(
+        `export: ${messages.toLocaleString('en-US')} messages (${(bytes / MiB).toFixed(0)} MiB of NDJSON) in ${seconds.toFixed(2)} s: ${Math.round(messages / seconds).toLocaleString('en-US')} messages/s; app process RSS ${(rssBefore / MiB).toFixed(0)} MiB before, peak ${(app.peakRss() / MiB).toFixed(0)} MiB during (+${((app.peakRss() - rssBefore) / MiB).toFixed(0)} MiB, no forced collection)`,
+      );
+    } finally {
+      await app.stop();
+    }
+  }
+}
+
+async function loadExportUser(db: Client, userId: number, conversations: number): Promise<void> {
   await db.query(
     `INSERT INTO conversations (id, user_id, title, message_count, created_at)
-     SELECT 'conv_export_' || lpad(c::text, 4, '0'), $1, 'export ' || c, $3, '2026-01-01'::timestamptz + c * interval '1 minute'
+     SELECT 'conv_export_' || $1::text || '_' || lpad(c::text, 4, '0'), $1::int, 'export ' || c, $3,
+            '2026-01-01'::timestamptz + c * interval '1 minute'
      FROM generate_series(1, $2) AS c`,
-    [EXPORT_USER, EXPORT_CONVERSATIONS, EXPORT_MESSAGES_EACH],
+    [userId, conversations, EXPORT_MESSAGES_EACH],
   );
   await db.query(
     `INSERT INTO messages (id, conversation_id, user_id, seq, role, content)
-     SELECT 'msg_export_' || c || '_' || s, 'conv_export_' || lpad(c::text, 4, '0'), $1, s,
+     SELECT 'msg_export_' || $1::text || '_' || c || '_' || s,
+            'conv_export_' || $1::text || '_' || lpad(c::text, 4, '0'), $1::int, s,
             CASE WHEN s % 2 = 1 THEN 'user' ELSE 'assistant' END, $4 || ' ' || s
      FROM generate_series(1, $2) AS c, generate_series(1, $3) AS s`,
-    [EXPORT_USER, EXPORT_CONVERSATIONS, EXPORT_MESSAGES_EACH, EXPORT_CONTENT],
+    [userId, conversations, EXPORT_MESSAGES_EACH, EXPORT_CONTENT],
   );
   await db.query('VACUUM ANALYZE messages');
-  const app = await startBenchApp(DATABASE);
-  try {
-    const token = await benchToken(EXPORT_USER);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const rssBefore = app.rss();
-    app.resetPeak();
-    const t0 = performance.now();
-    const { lines, bytes } = await download(`${app.url}/api/v1/me/export`, token);
-    const seconds = (performance.now() - t0) / 1000;
-    const messages = lines - 1 - EXPORT_CONVERSATIONS;
-    console.log(
-      `export: ${messages.toLocaleString('en-US')} messages (${(bytes / 1024 / 1024).toFixed(0)} MiB of NDJSON) in ${seconds.toFixed(2)} s: ${Math.round(messages / seconds).toLocaleString('en-US')} messages/s; app process RSS ${(rssBefore / 1024 / 1024).toFixed(0)} MiB before, peak ${(app.peakRss() / 1024 / 1024).toFixed(0)} MiB during (+${((app.peakRss() - rssBefore) / 1024 / 1024).toFixed(0)} MiB, no forced collection)`,
-    );
-  } finally {
-    await app.stop();
-  }
 }
 
 function download(url: string, token: string): Promise<{ lines: number; bytes: number }> {
@@ -260,6 +271,14 @@ async function benchPurge(db: Client): Promise<void> {
      FROM generate_series(1, $1) AS i`,
     [EXPIRED_KEYS],
   );
+  // A live record (an append an hour ago) naming each purged conversation: deleted with it.
+  await db.query(
+    `INSERT INTO idempotency_keys (user_id, key, request_fingerprint, status_code, response_body, created_at)
+     SELECT 200 + i % 100, 'append-' || i, repeat('0', 64), 201,
+            jsonb_build_object('conversation_id', 'conv_purge_' || i), now() - interval '1 hour'
+     FROM generate_series(1, $1) AS i`,
+    [PURGE_CONVERSATIONS],
+  );
   await db.query('VACUUM ANALYZE');
   const env = {
     PATH: process.env.PATH ?? '',
@@ -280,12 +299,12 @@ async function benchPurge(db: Client): Promise<void> {
   const wallSeconds = (performance.now() - t0) / 1000;
   if (run.status !== 0) throw new Error(`db:purge exited ${run.status}: ${run.stderr}`);
   const line = run.stdout.trim();
-  const rows = PURGE_CONVERSATIONS * (1 + PURGE_MESSAGES_EACH) + EXPIRED_KEYS;
+  const rows = PURGE_CONVERSATIONS * (2 + PURGE_MESSAGES_EACH) + EXPIRED_KEYS;
   const inside = /in ([\d.]+) s/.exec(line);
   const jobSeconds = inside ? Number(inside[1]) : wallSeconds;
   console.log(`\npurge (npm run db:purge, compiled): ${line}`);
   console.log(
-    `purge throughput: ${rows.toLocaleString('en-US')} rows (${PURGE_CONVERSATIONS.toLocaleString('en-US')} conversations, ${(PURGE_CONVERSATIONS * PURGE_MESSAGES_EACH).toLocaleString('en-US')} messages, ${EXPIRED_KEYS.toLocaleString('en-US')} expired idempotency records) in ${jobSeconds.toFixed(2)} s of job: ${Math.round(rows / jobSeconds).toLocaleString('en-US')} rows/s (the command, boot included: ${wallSeconds.toFixed(2)} s)`,
+    `purge throughput: ${rows.toLocaleString('en-US')} rows (${PURGE_CONVERSATIONS.toLocaleString('en-US')} conversations, ${(PURGE_CONVERSATIONS * PURGE_MESSAGES_EACH).toLocaleString('en-US')} messages, ${PURGE_CONVERSATIONS.toLocaleString('en-US')} idempotency records of theirs, ${EXPIRED_KEYS.toLocaleString('en-US')} expired ones) in ${jobSeconds.toFixed(2)} s of job: ${Math.round(rows / jobSeconds).toLocaleString('en-US')} rows/s (the command, boot included: ${wallSeconds.toFixed(2)} s)`,
   );
 }
 

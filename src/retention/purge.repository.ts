@@ -53,10 +53,11 @@ export const OWNED_TABLES: readonly OwnedTable[] = [
     table: 'idempotency_keys',
     kind: 'idempotency_keys',
     key: '(user_id, key)',
-    ofConversations: `SELECT k.user_id, k.key FROM conversations c
-      JOIN idempotency_keys k ON k.user_id = c.user_id
-      WHERE c.id = ANY($1::varchar[])
-        AND c.id IN (k.response_body->>'id', k.response_body->>'conversation_id')`,
+    // Each owner's records are read once, whatever the number of conversations in the batch.
+    ofConversations: `SELECT k.user_id, k.key FROM idempotency_keys k
+      WHERE k.user_id IN (SELECT c.user_id FROM conversations c WHERE c.id = ANY($1::varchar[]))
+        AND (k.response_body->>'id' = ANY($1::varchar[])
+          OR k.response_body->>'conversation_id' = ANY($1::varchar[]))`,
     ofUser: `SELECT user_id, key FROM idempotency_keys WHERE user_id = $1`,
   },
   {

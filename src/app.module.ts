@@ -9,7 +9,9 @@ import { ConversationsModule } from './conversations/conversations.module';
 import { DatabaseModule } from './database/database.module';
 import type { DatabaseEndpoint } from './database/embedded-postgres';
 import { HealthModule } from './health/health.module';
+import { MeModule } from './me/me.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PurgeSchedulerModule } from './retention/purge-scheduler.module';
 import { SearchModule } from './search/search.module';
 
 /** Composition root: infrastructure first, then the features. */
@@ -27,6 +29,8 @@ export class AppModule {
         ConversationsModule,
         SearchModule,
         AgentStatsModule,
+        MeModule,
+        PurgeSchedulerModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

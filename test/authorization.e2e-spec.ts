@@ -9,6 +9,8 @@ type Call = {
   method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   path: (id: string) => string;
   body?: object;
+  /** Aimed at the owner's conversation in the trash (the one route that finds it there). */
+  trashed?: boolean;
 };
 
 // Every route that takes a conversation id.
@@ -38,12 +40,44 @@ const ROUTES: Record<string, Call> = {
   },
   'GET /:id/stats': { method: 'get', path: (id) => `/api/v1/conversations/${id}/stats` },
   'GET /:id/export': { method: 'get', path: (id) => `/api/v1/conversations/${id}/export` },
+  'PATCH /:id (archive, pin, tags)': {
+    method: 'patch',
+    path: (id) => `/api/v1/conversations/${id}`,
+    body: { is_archived: true, is_pinned: true, tags: ['stolen'] },
+  },
+  'DELETE /:id?permanent=true': {
+    method: 'delete',
+    path: (id) => `/api/v1/conversations/${id}?permanent=true`,
+  },
+  'DELETE /:id?permanent=true (in the trash)': {
+    method: 'delete',
+    path: (id) => `/api/v1/conversations/${id}?permanent=true`,
+    trashed: true,
+  },
+  'POST /:id/restore': {
+    method: 'post',
+    path: (id) => `/api/v1/conversations/${id}/restore`,
+    trashed: true,
+  },
 };
+
+const BULK_ACTIONS = [
+  { action: 'archive' },
+  { action: 'unarchive' },
+  { action: 'pin' },
+  { action: 'unpin' },
+  { action: 'add_tags', tags: ['stolen'] },
+  { action: 'remove_tags', tags: ['mine'] },
+  { action: 'delete' },
+  { action: 'restore' },
+  { action: 'purge' },
+];
 
 describe('object-level authorization', () => {
   let t: TestApp;
   let api: ApiClient;
   let alicesId: string;
+  let alicesTrashedId: string;
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -51,6 +85,24 @@ describe('object-level authorization', () => {
     alicesId = (
       await api.createConversation(ALICE, { title: 'private', initial_message: '내 수입 내역' })
     ).id;
+    await t.http
+      .patch(`/api/v1/conversations/${alicesId}`)
+      .set(api.auth(ALICE))
+      .send({ tags: ['mine'] })
+      .expect(200);
+    alicesTrashedId = (await api.createConversation(ALICE, { title: 'trashed' })).id;
+    await t.http
+      .delete(`/api/v1/conversations/${alicesTrashedId}`)
+      .set(api.auth(ALICE))
+      .expect(204);
+    // Cached or not: the owner's reads are in the cache before anyone else tries.
+    for (const path of [
+      `/api/v1/conversations/${alicesId}`,
+      `/api/v1/conversations/${alicesId}/messages`,
+    ]) {
+      await t.http.get(path).set(api.auth(ALICE)).expect(200);
+      expect((await t.http.get(path).set(api.auth(ALICE))).headers['x-cache']).toBe('HIT');
+    }
   });
 
   afterAll(async () => {
@@ -72,9 +124,27 @@ describe('object-level authorization', () => {
     async (name) => {
       const route = ROUTES[name];
       const unknown = await call(route, 'conv_0000000000000000000000000000dead', BOB);
-      const foreign = await call(route, alicesId, BOB);
+      const foreign = await call(route, route.trashed ? alicesTrashedId : alicesId, BOB);
       expect(unknown.status).toBe(404);
       expect(foreign).toEqual(unknown);
+    },
+  );
+
+  it.each(BULK_ACTIONS)(
+    "bulk $action with another user's ids answers 404 for each, like unknown ids",
+    async (body) => {
+      const response = await t.http
+        .post('/api/v1/conversations/bulk')
+        .set(api.auth(BOB))
+        .send({
+          ...body,
+          ids: [alicesId, alicesTrashedId, 'conv_0000000000000000000000000000dead'],
+        });
+      expect(response.status).toBe(200);
+      expect(response.body.results.map((result: { status: number }) => result.status)).toEqual([
+        404, 404, 404,
+      ]);
+      expect(response.body).toMatchObject({ succeeded: 0, failed: 3 });
     },
   );
 
@@ -82,6 +152,19 @@ describe('object-level authorization', () => {
     const response = await t.http.get(`/api/v1/conversations/${alicesId}`).set(api.auth(ALICE));
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ title: 'private', message_count: 1, is_active: true });
+    expect(response.body).toMatchObject({ is_archived: false, is_pinned: false, tags: ['mine'] });
+    const trash = await t.http.get('/api/v1/conversations?trashed=true').set(api.auth(ALICE));
+    expect(trash.body.conversations.map((c: { id: string }) => c.id)).toEqual([alicesTrashedId]);
+  });
+
+  it("never lists another user's trash or tags, nor exports their data", async () => {
+    const trash = await t.http.get('/api/v1/conversations?trashed=true').set(api.auth(BOB));
+    expect(trash.body).toMatchObject({ conversations: [], total_count: 0 });
+    expect((await t.http.get('/api/v1/tags').set(api.auth(BOB))).body).toEqual({ tags: [] });
+    const exported = await t.http.get('/api/v1/me/export').set(api.auth(BOB));
+    expect(exported.status).toBe(200);
+    expect(exported.text).not.toContain(alicesId);
+    expect(exported.text.trim().split('\n')).toHaveLength(1);
   });
 
   it('answers a malformed id like an unknown one', async () => {

@@ -33,6 +33,8 @@ function manifests(): Manifest[] {
 describe('deploy/k8s', () => {
   const all = manifests();
   const byKind = (kind: string): Manifest[] => all.filter((manifest) => manifest.kind === kind);
+  const cronJobNamed = (name: string): Manifest =>
+    byKind('CronJob').find((manifest) => manifest.metadata.name === name)!;
   const [deployment] = byKind('Deployment');
   const container = deployment.spec.template.spec.containers[0];
   const configMap = byKind('ConfigMap')[0].data!;
@@ -50,6 +52,7 @@ describe('deploy/k8s', () => {
     expect(all.map((manifest) => manifest.kind).sort()).toEqual(
       [
         'ConfigMap',
+        'CronJob',
         'CronJob',
         'Deployment',
         'HorizontalPodAutoscaler',
@@ -120,7 +123,7 @@ describe('deploy/k8s', () => {
   });
 
   it('backs up nightly with the command the README shows, onto its volume, and that command passes its drill', async () => {
-    const [cronJob] = byKind('CronJob');
+    const cronJob = cronJobNamed('model-chatbot-backup');
     expect(cronJob.spec.schedule).toMatch(/^(\S+ ){4}\S+$/);
     expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
     const pod = cronJob.spec.jobTemplate.spec.template.spec;
@@ -186,6 +189,27 @@ describe('deploy/k8s', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('purges on a schedule with the compiled db:purge, one run at a time, as the runtime role', () => {
+    const cronJob = cronJobNamed('model-chatbot-purge');
+    expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
+    const pod = cronJob.spec.jobTemplate.spec.template.spec;
+    const [purge] = pod.containers;
+    expect(purge.command).toEqual(['node', 'dist/src/cli/db-purge.js']);
+    expect(purge.image).toBe(container.image);
+    const secrets = purge.envFrom.map(
+      (source: { secretRef?: { name: string } }) => source.secretRef?.name,
+    );
+    expect(secrets).toContain('model-chatbot');
+    expect(secrets).not.toContain('model-chatbot-migrator');
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.restartPolicy).toBe('Never');
+    // The image holds the compiled command the manifest names.
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toContain(
+      'COPY --from=build /app/dist ./dist',
+    );
+    expect(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')).toContain('"src/**/*"');
+  });
 });
 
 describe('Dockerfile', () => {
@@ -203,7 +227,9 @@ describe('Dockerfile', () => {
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
     expect(runtime).toMatch(/apt-get install -y --no-install-recommends postgresql-client-15\b/);
     const all = manifests();
-    const cronJob = all.find((manifest) => manifest.kind === 'CronJob')!;
+    const cronJob = all.find(
+      (manifest) => manifest.kind === 'CronJob' && manifest.metadata.name === 'model-chatbot-backup',
+    )!;
     const deployment = all.find((manifest) => manifest.kind === 'Deployment')!;
     const [backup] = cronJob.spec.jobTemplate.spec.template.spec.containers;
     expect(backup.image).toBe(deployment.spec.template.spec.containers[0].image);

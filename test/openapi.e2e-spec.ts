@@ -82,6 +82,11 @@ describe('OpenAPI', () => {
         'PUT /api/v1/conversations/{id}/messages/{message_id}/feedback',
         'DELETE /api/v1/conversations/{id}/messages/{message_id}/feedback',
         'GET /api/v1/agents/stats',
+        'POST /api/v1/conversations/{id}/restore',
+        'POST /api/v1/conversations/bulk',
+        'GET /api/v1/tags',
+        'GET /api/v1/me/export',
+        'POST /api/v1/me/erasure',
       ].sort(),
     );
     for (const { name, operation } of operations.filter((o) => o.name.includes('/api/v1'))) {
@@ -106,8 +111,30 @@ describe('OpenAPI', () => {
         'PutFeedbackDto',
         'FeedbackResponse',
         'AgentStatsResponse',
+        'BulkActionDto',
+        'BulkResponse',
+        'TagListResponse',
+        'ErasureRequestDto',
+        'ErasureReceiptResponse',
       ]),
     );
+    // The lifecycle's fields, in full answers and summaries, and the list's filters.
+    expect(Object.keys(components.schemas.ConversationSummaryResponse.properties)).toEqual(
+      expect.arrayContaining(['is_archived', 'is_pinned', 'tags', 'deleted_at']),
+    );
+    const listParameters = paths['/api/v1/conversations'].get.parameters.map(
+      (parameter: { name: string }) => parameter.name,
+    );
+    expect(listParameters).toEqual(
+      expect.arrayContaining(['archived', 'pinned', 'tag', 'trashed']),
+    );
+    expect(
+      paths['/api/v1/conversations/{id}'].delete.parameters.map((p: { name: string }) => p.name),
+    ).toContain('permanent');
+    expect(
+      paths['/api/v1/conversations/bulk'].post.parameters.map((p: { name: string }) => p.name),
+    ).toContain('Idempotency-Key');
+    expect(paths['/api/v1/me/export'].get.description).toContain('keyset');
     expect(components.schemas.CreateMessageDto.properties.content.maxLength).toBe(32000);
     expect(Object.keys(components.schemas.MessageResponse.properties)).toEqual(
       expect.arrayContaining(['usage', 'feedback']),
@@ -122,7 +149,7 @@ describe('OpenAPI', () => {
   it('renders the operations in Swagger UI at /docs (headless Chromium), with a screenshot', async () => {
     const dom = await chromium(['--dump-dom', `${baseUrl}/docs`]);
     const rendered = dom.match(/class="opblock opblock-/g) ?? [];
-    expect(rendered.length).toBeGreaterThanOrEqual(19);
+    expect(rendered.length).toBeGreaterThanOrEqual(24);
     expect(dom).toContain('/api/v1/conversations/{id}/messages');
     await mkdir(ARTIFACTS, { recursive: true });
     const screenshot = join(ARTIFACTS, 'swagger-ui.png');

@@ -47,8 +47,15 @@ const ADDED_MESSAGE_COLUMNS: Column[] = [
   ['usage', 'jsonb', null, 'YES', null],
 ];
 
+// Ours: the head of the active branch, and the conversation lifecycle (archive, pin, tags, the
+// trash's date), listed in the README.
 const ADDED_CONVERSATION_COLUMNS: Column[] = [
   ['head_message_id', 'character varying', 50, 'YES', null],
+  ['is_archived', 'boolean', null, 'NO', 'false'],
+  ['is_pinned', 'boolean', null, 'NO', 'false'],
+  ['tags', 'ARRAY', null, 'NO', "'{}'::text[]"],
+  ['tag_keys', 'ARRAY', null, 'NO', "'{}'::text[]"],
+  ['deleted_at', 'timestamp with time zone', null, 'YES', null],
 ];
 
 describe('the migrated schema', () => {
@@ -77,7 +84,7 @@ describe('the migrated schema', () => {
     ]);
   }
 
-  it("has the seed's conversations columns (type, length, nullability, default) plus head_message_id", async () => {
+  it("has the seed's conversations columns (type, length, nullability, default) plus head_message_id and the lifecycle's", async () => {
     expect(sortByName(await columns('conversations'))).toEqual(
       sortByName([...SEED_CONVERSATIONS, ...ADDED_CONVERSATION_COLUMNS]),
     );

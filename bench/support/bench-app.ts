@@ -14,8 +14,11 @@ export interface BenchApp {
   pid: number;
   /** Milliseconds from spawn to the first 200 of /health/ready. */
   bootMs: number;
-  /** Highest resident set size seen while `sampleRss` ran, in bytes. */
+  /** Highest resident set size seen since boot (or since `resetPeak`), in bytes. */
   peakRss(): number;
+  /** The resident set size now, in bytes. */
+  rss(): number;
+  resetPeak(): void;
   stop(): Promise<void>;
 }
 
@@ -68,6 +71,10 @@ export async function startBenchApp(
     pid: child.pid!,
     bootMs,
     peakRss: () => Math.max(peak, readRss(child.pid!)),
+    rss: () => readRss(child.pid!),
+    resetPeak: () => {
+      peak = readRss(child.pid!);
+    },
     async stop(): Promise<void> {
       clearInterval(sampler);
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -45,4 +45,9 @@ describe('cacheKeys', () => {
     expect(cacheKeys.firstMessagePage('conv_1', 50)).toBe('messages:conv_1:first:50');
     expect(cacheKeys.firstConversationPage(20)).toBe('conversations:first:20');
   });
+
+  it('matches every key of one user, and only that user, with glob characters of the prefix escaped', () => {
+    expect(cacheKeys.everythingOf('p', 7)).toBe('p:u:7:*');
+    expect(cacheKeys.everythingOf('a*b?[c]\\', 12)).toBe('a\\*b\\?\\[c\\]\\\\:u:12:*');
+  });
 });

@@ -17,6 +17,13 @@ export const cacheKeys = {
     `messages:${conversationId}:first:${limit}`,
 
   firstConversationPage: (limit: number): string => `conversations:first:${limit}`,
+  tags: (): string => 'tags',
+  /**
+   * A SCAN pattern for every key of the user: cache entries, the version, rate-limit counters
+   * (`<prefix>:u:<id>:ratelimit:...`) and whatever else follows the `u:<id>:` rule.
+   */
+  everythingOf: (prefix: string, userId: number): string =>
+    `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:u:${userId}:*`,
 };
 
 /** The version a user has before any write reached the cache (or after the version expired). */

@@ -3,6 +3,7 @@ import type { RedisConfig } from '../config/app-config';
 import { CacheFence } from './cache-fence';
 import { openCacheStore } from './cache-store';
 import { CACHE_STORE, SessionCache } from './session-cache.service';
+import { UserCacheEraser } from './user-cache-eraser';
 import { UserCacheInterceptor } from './user-cache.interceptor';
 
 @Global()
@@ -16,8 +17,9 @@ export class CacheModule {
         CacheFence,
         SessionCache,
         UserCacheInterceptor,
+        UserCacheEraser,
       ],
-      exports: [CACHE_STORE, SessionCache, UserCacheInterceptor],
+      exports: [CACHE_STORE, SessionCache, UserCacheInterceptor, UserCacheEraser],
     };
   }
 }

@@ -2,7 +2,9 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { CreateConversationDto } from '../conversations/dto/create-conversation.dto';
 import { ListConversationsQueryDto } from '../conversations/dto/list-conversations-query.dto';
+import { BulkActionDto } from '../conversations/dto/bulk-action.dto';
 import { UpdateConversationDto } from '../conversations/dto/update-conversation.dto';
+import { ErasureRequestDto } from '../me/dto/erasure-request.dto';
 import { AppendMessagesDto } from '../conversations/messages/dto/append-messages.dto';
 import { CreateMessageDto } from '../conversations/messages/dto/create-message.dto';
 import { ListMessagesQueryDto } from '../conversations/messages/dto/list-messages-query.dto';
@@ -192,5 +194,31 @@ describe('DTO limits at their edges', () => {
 
   it('unknown fields are refused by name', () => {
     expect(refused(CreateConversationDto, { message_count: 5 })).toEqual(['message_count']);
+  });
+
+  it('tags: 0 to 20, each 1 to 50 characters after trimming; bulk ids: 1 to 100 distinct', () => {
+    const tags = (count: number, length = 1): string[] =>
+      Array.from({ length: count }, (_, i) => `${i}`.padEnd(length, 't'));
+    expect(refused(UpdateConversationDto, { tags: tags(20, 50) })).toEqual([]);
+    expect(refused(UpdateConversationDto, { tags: [] })).toEqual([]);
+    expect(refused(UpdateConversationDto, { tags: tags(21) })).toEqual(['tags']);
+    expect(refused(UpdateConversationDto, { tags: tags(1, 51) })).toEqual(['tags']);
+    expect(refused(ListConversationsQueryDto, { tag: 'x'.repeat(50) })).toEqual([]);
+    expect(refused(ListConversationsQueryDto, { tag: 'x'.repeat(51) })).toEqual(['tag']);
+    const ids = (count: number): string[] => Array.from({ length: count }, (_, i) => `conv_${i}`);
+    expect(refused(BulkActionDto, { action: 'pin', ids: ids(100) })).toEqual([]);
+    expect(refused(BulkActionDto, { action: 'pin', ids: ids(101) })).toEqual(['ids']);
+    expect(refused(BulkActionDto, { action: 'pin', ids: [] })).toEqual(['ids']);
+    expect(refused(BulkActionDto, { action: 'pin', ids: ['a', 'a'] })).toEqual(['ids']);
+  });
+
+  it('list filters and confirm: booleans as true or false only', () => {
+    expect(
+      refused(ListConversationsQueryDto, { archived: 'true', pinned: 'false', trashed: 'true' }),
+    ).toEqual([]);
+    expect(refused(ListConversationsQueryDto, { archived: 'yes' })).toEqual(['archived']);
+    expect(refused(ErasureRequestDto, { confirm: true })).toEqual([]);
+    expect(refused(ErasureRequestDto, { confirm: 'true' })).toEqual(['confirm']);
+    expect(refused(ErasureRequestDto, {})).toEqual(['confirm']);
   });
 });

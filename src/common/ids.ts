@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'conv' | 'msg';
+export type IdPrefix = 'conv' | 'msg' | 'erasure';
 
 /**
- * `conv_`/`msg_` and 128 bits in hex: 48 bits of milliseconds (so ids sort by creation time and
+ * `conv_`/`msg_` (or `erasure_` for an erasure receipt) and 128 bits in hex: 48 bits of milliseconds (so ids sort by creation time and
  * index well) and 80 random bits from the OS CSPRNG (so they cannot be guessed). 37 characters.
  */
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {

@@ -31,4 +31,8 @@ export const LIMITS = {
   usageModelLength: 100,
   /** The agents' statistics window, in UTC days. */
   agentStatsDays: { default: 7, max: 92 },
+  tagsPerConversation: 20,
+  tagLength: 50,
+  bulkIds: 100,
+  bulkIdLength: 200,
 } as const;

@@ -15,6 +15,16 @@ export function ToInteger(): PropertyDecorator {
   );
 }
 
+/**
+ * A query-string boolean: only `true` and `false` become booleans, anything else stays a string
+ * so that `@IsBoolean()` rejects it with the field's name.
+ */
+export function ToBoolean(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  );
+}
+
 // PostgreSQL cannot store NUL in text or jsonb, and lone surrogates are not valid UTF-8.
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -99,6 +109,15 @@ function jsonProblem(value: object, maxBytes: number): string | null {
 }
 
 type Check = (value: unknown) => string | null;
+
+/** A validator from a function that answers the problem (with `$property`) or null. */
+export function Checked(
+  name: string,
+  check: Check,
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return register(name, options, check);
+}
 
 function register(
   name: string,

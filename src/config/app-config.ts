@@ -51,6 +51,15 @@ export interface AuthConfig {
   usingDevelopmentKey: boolean;
 }
 
+export interface LifecycleConfig {
+  /** Days a conversation stays restorable in the trash before it is purged (0: none). */
+  trashRetentionDays: number;
+  /** Conversations not updated for this many days are moved to the trash; unset: kept. */
+  retentionDays?: number;
+  /** Seconds between two runs of the purge and retention job. */
+  purgeIntervalSeconds: number;
+}
+
 /** The validated configuration: the only view of the environment the rest of the code gets. */
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
@@ -71,4 +80,5 @@ export interface AppConfig {
   backupKeep: number;
   /** Unset: db:backup writes no metrics (else node-exporter textfiles there). */
   backupMetricsDir?: string;
+  lifecycle: LifecycleConfig;
 }

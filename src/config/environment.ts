@@ -222,4 +222,23 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn(LOG_LEVELS)
   LOG_LEVEL?: (typeof LOG_LEVELS)[number];
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  TRASH_RETENTION_DAYS = 30;
+
+  @Transform((args) => toInt({ value: emptyAsUnset(args) }))
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(36_500)
+  RETENTION_DAYS?: number;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
+  PURGE_INTERVAL_SECONDS = 3600;
 }

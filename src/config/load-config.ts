@@ -113,5 +113,10 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
     backupDir: vars.BACKUP_DIR,
     backupKeep: vars.BACKUP_KEEP,
     backupMetricsDir: vars.BACKUP_METRICS_DIR,
+    lifecycle: {
+      trashRetentionDays: vars.TRASH_RETENTION_DAYS,
+      retentionDays: vars.RETENTION_DAYS,
+      purgeIntervalSeconds: vars.PURGE_INTERVAL_SECONDS,
+    },
   };
 }

@@ -1,5 +1,10 @@
 import { Conversation } from './conversation.entity';
-import { toConversationResponse, toConversationSummary } from './conversation.mapper';
+import {
+  toConversationResponse,
+  toConversationSummary,
+  toExportedConversation,
+  toTrashedSummary,
+} from './conversation.mapper';
 
 const conversation = Object.assign(new Conversation(), {
   id: 'conv_1',
@@ -11,6 +16,10 @@ const conversation = Object.assign(new Conversation(), {
   lastAgentUsed: 'regulation_agent',
   isActive: true,
   metadata: { channel: 'web' },
+  isArchived: false,
+  isPinned: true,
+  tags: ['FTA', '관세'],
+  deletedAt: null,
 });
 
 describe('conversation mappers', () => {
@@ -24,7 +33,27 @@ describe('conversation mappers', () => {
       message_count: 3,
       last_agent_used: 'regulation_agent',
       is_active: true,
+      is_archived: false,
+      is_pinned: true,
+      tags: ['FTA', '관세'],
     });
+  });
+
+  it('adds deleted_at to trash summaries and exported conversations only', () => {
+    const trashed = Object.assign(new Conversation(), conversation, {
+      isActive: false,
+      deletedAt: new Date('2026-12-02T00:00:00.000Z'),
+    });
+    expect(toTrashedSummary(trashed)).toMatchObject({
+      is_active: false,
+      deleted_at: '2026-12-02T00:00:00.000Z',
+    });
+    expect(toExportedConversation(trashed)).toMatchObject({
+      metadata: { channel: 'web' },
+      deleted_at: '2026-12-02T00:00:00.000Z',
+    });
+    expect(toExportedConversation(conversation).deleted_at).toBeNull();
+    expect(toConversationResponse(trashed)).not.toHaveProperty('deleted_at');
   });
 
   it('adds metadata to the full answer, and reads the nullable seed columns as their defaults', () => {

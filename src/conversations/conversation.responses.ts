@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MessageResponse } from './messages/message.responses';
 
 export class ConversationSummaryResponse {
@@ -9,7 +9,21 @@ export class ConversationSummaryResponse {
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
   @ApiProperty() message_count!: number;
   @ApiProperty({ type: String, nullable: true }) last_agent_used!: string | null;
-  @ApiProperty() is_active!: boolean;
+  @ApiProperty({ description: 'False while the conversation is in the trash' }) is_active!: boolean;
+  @ApiProperty({ description: 'Archived conversations leave the default list only' })
+  is_archived!: boolean;
+  @ApiProperty({
+    description: 'A filter (`pinned=true`), not an order: pinned ones do not float up',
+  })
+  is_pinned!: boolean;
+  @ApiProperty({ type: [String], example: ['FTA', '관세'], description: 'In the order written' })
+  tags!: string[];
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'In trash listings (`trashed=true`) only: when it went to the trash',
+  })
+  deleted_at?: string | null;
 }
 
 export class ConversationResponse extends ConversationSummaryResponse {
@@ -44,7 +58,8 @@ export class ConversationWithRecentMessages extends ConversationResponse {
 export class ConversationListResponse {
   @ApiProperty({ type: [ConversationSummaryResponse] })
   conversations!: ConversationSummaryResponse[];
-  @ApiProperty({ description: 'All active conversations of the caller' }) total_count!: number;
+  @ApiProperty({ description: 'All conversations of the caller the filters select' })
+  total_count!: number;
   @ApiProperty({ type: Number, nullable: true, description: 'Null for cursor pages' }) page!:
     number | null;
   @ApiProperty() page_size!: number;
@@ -89,4 +104,32 @@ export class AppendedMessagesResponse {
   @ApiProperty() conversation_id!: string;
   @ApiProperty({ type: [MessageResponse] }) messages!: MessageResponse[];
   @ApiProperty({ type: ConversationResponse }) conversation!: ConversationResponse;
+}
+
+export class TagCountResponse {
+  @ApiProperty({ example: 'FTA', description: 'The most used spelling of the tag' }) tag!: string;
+  @ApiProperty({ description: 'Conversations not in the trash that carry it' }) count!: number;
+}
+
+export class TagListResponse {
+  @ApiProperty({ type: [TagCountResponse], description: 'Most used first, then by name' })
+  tags!: TagCountResponse[];
+}
+
+export class BulkItemResult {
+  @ApiProperty() id!: string;
+  @ApiProperty({
+    example: 200,
+    description:
+      "What the single-conversation route would have answered: 200 or 204 when applied, 404 for an unknown id or another user's (or one in no state to take the action), 400 when add_tags would take a conversation past 20 tags",
+  })
+  status!: number;
+}
+
+export class BulkResponse {
+  @ApiProperty() action!: string;
+  @ApiProperty({ type: [BulkItemResult], description: 'One per id, in the order sent' })
+  results!: BulkItemResult[];
+  @ApiProperty() succeeded!: number;
+  @ApiProperty() failed!: number;
 }

@@ -35,6 +35,7 @@ import { LIMITS } from '../common/limits';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { ConversationIdPipe } from './conversation-id.pipe';
 import {
+  BulkResponse,
   ConversationListResponse,
   ConversationResponse,
   ConversationStatsResponse,
@@ -42,9 +43,11 @@ import {
   CreatedConversationResponse,
 } from './conversation.responses';
 import { ConversationsService } from './conversations.service';
+import { BulkActionDto } from './dto/bulk-action.dto';
 import { CreateConversationDto } from './dto/create-conversation.dto';
 import { ExportQueryDto } from './dto/export-query.dto';
 import { ListConversationsQueryDto } from './dto/list-conversations-query.dto';
+import { RemoveConversationQueryDto } from './dto/remove-conversation-query.dto';
 import { UpdateConversationDto } from './dto/update-conversation.dto';
 
 @ApiTags('conversations')
@@ -74,7 +77,12 @@ export class ConversationsController {
     const limit = firstPageLimit(request.query, LIMITS.conversationsPageSize.default);
     return limit === null ? null : cacheKeys.firstConversationPage(limit);
   })
-  @ApiOperation({ summary: "The caller's active conversations, newest updated_at first" })
+  @ApiOperation({
+    summary:
+      "The caller's conversations, newest updated_at first; filters for archive, pin, tag and the trash",
+    description:
+      'Without filters: the conversations neither archived nor in the trash. `archived=true`: only archived ones; `pinned=true`: only pinned ones (a filter: pinned conversations do not float to the top of the default list); `tag`: only those with the tag, compared case-insensitively; `trashed=true`: the trash, archived or not, newest `deleted_at` first, each with `deleted_at`, only what can still be restored (a conversation in the trash for longer than TRASH_RETENTION_DAYS is gone even before the purge job has removed it). Filters combine; `total_count`, `has_next` and the cursors follow the filtered list. Only the unfiltered first page is cached.',
+  })
   @ApiOkResponse({ type: ConversationListResponse })
   @ApiErrors(400, 403)
   list(
@@ -98,7 +106,11 @@ export class ConversationsController {
 
   @Patch(':id')
   @InvalidatesCache()
-  @ApiOperation({ summary: 'Rename a conversation or replace its metadata' })
+  @ApiOperation({
+    summary: 'Rename, replace metadata, archive, pin or tag a conversation',
+    description:
+      'At least one field. A new title or metadata moves `updated_at`; `is_archived`, `is_pinned` and `tags` only organise the list: they neither move `updated_at` (the list order) nor restart the retention clock. `tags` replaces the whole list. Archived conversations stay readable, writable and searchable, and appending does not unarchive them.',
+  })
   @ApiOkResponse({ type: ConversationResponse })
   @ApiErrors(400, 403, 404)
   update(
@@ -126,15 +138,52 @@ export class ConversationsController {
   @InvalidatesCache()
   @HttpCode(204)
   @ApiOperation({
-    summary: 'Soft delete: gone from every read, list and search; repeating it is 204',
+    summary: 'To the trash: gone from every read, list and search; repeating it is 204',
+    description:
+      'The conversation stays in the trash (`GET /?trashed=true`) for TRASH_RETENTION_DAYS, restorable with `POST /:id/restore`, then the purge deletes it for good. Deleting it again keeps its `deleted_at`. `permanent=true`: deleted for good now, with its messages and every row that belongs to it, from the trash or not.',
   })
   @ApiNoContentResponse()
-  @ApiErrors(403, 404)
+  @ApiErrors(400, 403, 404)
   async remove(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', ConversationIdPipe) id: string,
+    @Query() query: RemoveConversationQueryDto,
   ): Promise<void> {
-    await this.conversations.remove(user.id, id);
+    await this.conversations.remove(user.id, id, query.permanent ?? false);
+  }
+
+  @Post(':id/restore')
+  @Idempotent()
+  @InvalidatesCache()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      "Out of the trash, as it was (archive, pin and tags kept); 404 unless in the caller's trash",
+    description:
+      'Restoring counts as an update: `updated_at` moves, so the conversation comes back at the top of the list and the retention clock (RETENTION_DAYS) starts again; otherwise a conversation the retention job had moved to the trash would go straight back on its next run.',
+  })
+  @ApiOkResponse({ type: ConversationResponse })
+  @ApiErrors(403, 404, 409, 422)
+  restore(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ConversationIdPipe) id: string,
+  ): Promise<ConversationResponse> {
+    return this.conversations.restore(user.id, id);
+  }
+
+  @Post('bulk')
+  @Idempotent()
+  @InvalidatesCache()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'One action on 1..100 conversations, in one transaction, with a status per id',
+    description:
+      "Each result's `status` is what the single-conversation route would have answered: archive, unarchive, pin, unpin, add_tags, remove_tags and restore 200, delete and purge 204, and 404 for an unknown id, another user's, or one in no state for the action (a trashed one for archive, one not in the trash for restore). add_tags that would take a conversation past 20 tags: 400 for that item. The items that succeed are applied together in one transaction; archive, pin and tags do not move `updated_at`. Duplicate ids: 400.",
+  })
+  @ApiOkResponse({ type: BulkResponse })
+  @ApiErrors(400, 403, 409, 413, 422)
+  bulk(@CurrentUser() user: AuthenticatedUser, @Body() body: BulkActionDto): Promise<BulkResponse> {
+    return this.conversations.bulk(user.id, body);
   }
 
   @Get(':id/stats')

@@ -3,6 +3,7 @@ import { AgentStatsModule } from '../agent-stats/agent-stats.module';
 import { AuthModule } from '../auth/auth.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { RetentionModule } from '../retention/retention.module';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsRepository } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
@@ -15,6 +16,7 @@ import { FeedbackService } from './messages/feedback/feedback.service';
 import { MessagesController } from './messages/messages.controller';
 import { MessagesRepository } from './messages/messages.repository';
 import { MessagesService } from './messages/messages.service';
+import { TagsController } from './tags.controller';
 
 /**
  * The conversation aggregate: conversations and the messages they own, each with its controller,
@@ -22,12 +24,14 @@ import { MessagesService } from './messages/messages.service';
  * `ConversationsService` only; the agents' figures move through `AgentStatsRecorder`.
  */
 @Module({
-  imports: [AuthModule, RateLimitModule, IdempotencyModule, AgentStatsModule],
+  // Retention deletes a conversation's rows for good (permanent delete, bulk purge).
+  imports: [AuthModule, RateLimitModule, IdempotencyModule, AgentStatsModule, RetentionModule],
   controllers: [
     ConversationsController,
     MessagesController,
     BranchesController,
     FeedbackController,
+    TagsController,
   ],
   providers: [
     ConversationsRepository,

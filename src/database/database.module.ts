@@ -7,17 +7,24 @@ import type { PostgresConfig } from '../config/app-config';
 import { buildDataSourceOptions } from './data-source-options';
 import { isPermanentConnectionFailure } from './database-errors';
 import type { DatabaseEndpoint } from './embedded-postgres';
+import { SessionConnections } from './session-connections';
 
 /**
  * The TypeORM connection, and transactions that follow the request's async context so that a
  * write's repositories and the idempotency record share one transaction. Repositories belong to
- * their features' modules.
+ * their features' modules. `SessionConnections` opens the rare connection that must be a session
+ * of its own (advisory locks).
  */
 @Module({})
 export class DatabaseModule {
   static forRoot(config: PostgresConfig, endpoint: DatabaseEndpoint): DynamicModule {
     return {
       module: DatabaseModule,
+      global: true,
+      providers: [
+        { provide: SessionConnections, useValue: new SessionConnections(config, endpoint) },
+      ],
+      exports: [SessionConnections],
       imports: [
         TypeOrmModule.forRoot({
           ...buildDataSourceOptions(config, endpoint),

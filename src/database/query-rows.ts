@@ -18,3 +18,18 @@ export async function queryRows<T = Record<string, unknown>>(
     if (!manager.queryRunner) await runner.release();
   }
 }
+
+/** How many rows an UPDATE or DELETE touched, in the manager's transaction when it has one. */
+export async function queryAffected(
+  manager: EntityManager,
+  sql: string,
+  parameters: unknown[],
+): Promise<number> {
+  const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+  try {
+    const result = (await runner.query(sql, parameters, true)) as QueryResult;
+    return result.affected ?? 0;
+  } finally {
+    if (!manager.queryRunner) await runner.release();
+  }
+}

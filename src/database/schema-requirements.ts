@@ -22,6 +22,11 @@ export const REQUIRED_INDEXES = [
   'idx_message_feedback_user',
   'idx_message_feedback_conversation',
   'idx_agent_daily_conversations_conversation',
+  'idx_conversations_archived',
+  'idx_conversations_pinned',
+  'idx_conversations_trash',
+  'idx_conversations_deleted_at',
+  'idx_conversations_tags',
 ] as const;
 
 // btree_gin lets the search index lead with user_id. pg_trgm, which the first migration created,

@@ -14,7 +14,12 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * carry method, URL and status only: no header, no body. The paths below are redacted anyway, in
  * case a future line adds headers.
  */
-export function createRootLogger(level: LogLevel, format: 'json' | 'pretty' = 'json'): Logger {
+export function createRootLogger(
+  level: LogLevel,
+  format: 'json' | 'pretty' = 'json',
+  // Commands print their results on stdout: their log lines go to stderr.
+  fd: 1 | 2 = 1,
+): Logger {
   const options = {
     level,
     base: { service: 'model-chatbot-nestjs' },
@@ -33,7 +38,7 @@ export function createRootLogger(level: LogLevel, format: 'json' | 'pretty' = 'j
   // Synchronous on purpose: a line written just before a crash must reach the terminal.
   return format === 'pretty'
     ? pino(options, pretty({ colorize: true, sync: true, ignore: 'pid,hostname,service' }))
-    : pino(options);
+    : pino(options, pino.destination({ fd, sync: true }));
 }
 
 /** The caller's `X-Request-Id` when it is a sane one, else a new UUID. */

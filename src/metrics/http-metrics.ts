@@ -16,6 +16,8 @@ export class HttpMetrics implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
+    // An operator's command (db:purge, user:erase) runs the modules without an HTTP server.
+    if (!this.adapterHost.httpAdapter) return;
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onResponse', async (request, reply) => {
       this.duration.observe(

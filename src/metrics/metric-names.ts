@@ -16,6 +16,10 @@ export const METRICS = {
   rateLimitFailOpen: 'rate_limit_fail_open_total',
   rateLimited: 'rate_limited_total',
   tokensRefused: 'auth_tokens_refused_total',
+  purgeRuns: 'purge_runs_total',
+  purgeDeletedRows: 'purge_deleted_rows_total',
+  purgeStatementDuration: 'purge_statement_duration_seconds',
+  retentionTrashed: 'retention_trashed_conversations_total',
 } as const;
 
 /** The agents of the agent service; any other name is counted as `other` (bounded cardinality). */

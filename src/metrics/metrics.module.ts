@@ -93,6 +93,26 @@ const METRIC_PROVIDERS = [
     labelNames: ['agent'],
     buckets: AGENT_LATENCY_BUCKETS,
   }),
+  makeCounterProvider({
+    name: METRICS.purgeRuns,
+    help: 'Runs of the purge and retention job: completed, skipped (another replica held the lock), failed',
+    labelNames: ['outcome'],
+  }),
+  makeCounterProvider({
+    name: METRICS.purgeDeletedRows,
+    help: 'Rows the purge job deleted, by table and reason (trash: past the trash window; expired: idempotency records past 24 hours)',
+    labelNames: ['table', 'reason'],
+  }),
+  makeHistogramProvider({
+    name: METRICS.purgeStatementDuration,
+    help: 'Duration of each statement of the purge job (each commits at once: the longest a lock is held)',
+    labelNames: ['table'],
+    buckets: LATENCY_BUCKETS,
+  }),
+  makeCounterProvider({
+    name: METRICS.retentionTrashed,
+    help: 'Conversations the retention job moved to the trash (not updated for RETENTION_DAYS)',
+  }),
 ];
 
 /**

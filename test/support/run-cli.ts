@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
+import { testEnvironment } from './test-environment';
 
 export interface CliResult {
   code: number | null;
@@ -44,4 +45,17 @@ export function runCli(
       resolve({ code, stdout, stderr, elapsedMs: Date.now() - started }),
     );
   });
+}
+
+/** The environment of a command pointed at one of the run's databases, as an operator sets it. */
+export function commandEnvironment(database: string): Record<string, string> {
+  const { postgres } = testEnvironment();
+  return {
+    NODE_ENV: 'test',
+    POSTGRES_HOST: postgres.host,
+    POSTGRES_PORT: String(postgres.port),
+    POSTGRES_USER: postgres.user,
+    POSTGRES_PASSWORD: postgres.password,
+    POSTGRES_DB: database,
+  };
 }

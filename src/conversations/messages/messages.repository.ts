@@ -8,6 +8,7 @@ import { MessageFeedback } from './feedback/message-feedback.entity';
 import { Message, type MessageRole } from './message.entity';
 import { ONLY_CHILD, type SiblingPlace } from './message.mapper';
 import type { MessageWindow } from './message-window';
+import type { MessageRange } from '../user-export';
 
 export interface AgentFigures {
   agent: string;
@@ -140,6 +141,30 @@ export class MessagesRepository {
     return messages.map((message) => places.get(message.id) ?? ONLY_CHILD);
   }
 
+  /**
+   * The messages of several seq ranges in one statement, in the order of the ranges then seq:
+   * every row comes through `idx_messages_conversation_seq`, bounded by the ranges.
+   */
+  async ranges(userId: number, ranges: MessageRange[]): Promise<Message[]> {
+    const rows: Record<string, unknown>[] = await this.transactions.tx.query(
+      `SELECT m.id, m.conversation_id, m.user_id, m.seq, m.role, m.content, m.agent_used,
+              m.routing_info, m."references", m.timestamp, m.metadata, m.parent_id, m.depth,
+              m.usage, f.rating, f.comment, f.reasons, f.created_at, f.updated_at
+       FROM unnest($1::varchar[], $2::int[], $3::int[]) WITH ORDINALITY AS r(conversation_id, from_seq, to_seq, n)
+       JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq BETWEEN r.from_seq AND r.to_seq
+       LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = $4
+       WHERE m.user_id = $4
+       ORDER BY r.n, m.seq`,
+      [
+        ranges.map((range) => range.conversationId),
+        ranges.map((range) => range.fromSeq),
+        ranges.map((range) => range.toSeq),
+        userId,
+      ],
+    );
+    return rows.map(messageFromRow);
+  }
+
   async stats(conversationId: string): Promise<MessageStats> {
     const roles: Array<{ role: MessageRole; count: number; first: Date; last: Date }> =
       await this.transactions.tx.query(
@@ -178,4 +203,37 @@ export class MessagesRepository {
       lastMessageAt: epochs.length > 0 ? new Date(Math.max(...epochs)) : null,
     };
   }
+}
+
+function messageFromRow(row: Record<string, unknown>): Message {
+  return Object.assign(new Message(), {
+    id: row.id,
+    conversationId: row.conversation_id,
+    userId: row.user_id,
+    seq: row.seq,
+    role: row.role,
+    content: row.content,
+    agentUsed: row.agent_used,
+    routingInfo: row.routing_info,
+    references: row.references,
+    timestamp: row.timestamp,
+    metadata: row.metadata,
+    parentId: row.parent_id,
+    depth: row.depth,
+    usage: row.usage,
+    feedback: row.rating === null ? null : feedbackFromRow(row),
+  });
+}
+
+function feedbackFromRow(row: Record<string, unknown>): MessageFeedback {
+  return Object.assign(new MessageFeedback(), {
+    messageId: row.id,
+    userId: row.user_id,
+    conversationId: row.conversation_id,
+    rating: row.rating,
+    comment: row.comment,
+    reasons: row.reasons,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
 }

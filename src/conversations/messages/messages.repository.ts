@@ -4,6 +4,7 @@ import { INT32_MAX } from '../../common/limits';
 import { queryRows } from '../../database/query-rows';
 import type { Transactions } from '../../database/transactions';
 import type { BranchChoice } from './dto/list-messages-query.dto';
+import { feedbackFromRow } from './feedback/feedback.repository';
 import { MessageFeedback } from './feedback/message-feedback.entity';
 import { Message, type MessageRole } from './message.entity';
 import { ONLY_CHILD, type SiblingPlace } from './message.mapper';
@@ -149,7 +150,7 @@ export class MessagesRepository {
     const rows: Record<string, unknown>[] = await this.transactions.tx.query(
       `SELECT m.id, m.conversation_id, m.user_id, m.seq, m.role, m.content, m.agent_used,
               m.routing_info, m."references", m.timestamp, m.metadata, m.parent_id, m.depth,
-              m.usage, f.rating, f.comment, f.reasons, f.created_at, f.updated_at
+              m.usage, f.message_id, f.rating, f.comment, f.reasons, f.created_at, f.updated_at
        FROM unnest($1::varchar[], $2::int[], $3::int[]) WITH ORDINALITY AS r(conversation_id, from_seq, to_seq, n)
        JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq BETWEEN r.from_seq AND r.to_seq
        LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = $4
@@ -221,19 +222,6 @@ function messageFromRow(row: Record<string, unknown>): Message {
     parentId: row.parent_id,
     depth: row.depth,
     usage: row.usage,
-    feedback: row.rating === null ? null : feedbackFromRow(row),
-  });
-}
-
-function feedbackFromRow(row: Record<string, unknown>): MessageFeedback {
-  return Object.assign(new MessageFeedback(), {
-    messageId: row.id,
-    userId: row.user_id,
-    conversationId: row.conversation_id,
-    rating: row.rating,
-    comment: row.comment,
-    reasons: row.reasons,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    feedback: row.message_id === null ? null : feedbackFromRow(row),
   });
 }

@@ -41,16 +41,7 @@ export class FeedbackRepository {
         feedback.reasons,
       ],
     );
-    return Object.assign(new MessageFeedback(), {
-      messageId: row.message_id,
-      userId: row.user_id,
-      conversationId: row.conversation_id,
-      rating: row.rating,
-      comment: row.comment,
-      reasons: row.reasons,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    });
+    return feedbackFromRow(row);
   }
 
   /** The removed rating, or null when there was none. */
@@ -62,4 +53,18 @@ export class FeedbackRepository {
     );
     return rows[0]?.rating ?? null;
   }
+}
+
+/** A `message_feedback` row read by a raw statement (its column names) as the entity. */
+export function feedbackFromRow(row: Record<string, unknown>): MessageFeedback {
+  return Object.assign(new MessageFeedback(), {
+    messageId: row.message_id,
+    userId: row.user_id,
+    conversationId: row.conversation_id,
+    rating: row.rating,
+    comment: row.comment,
+    reasons: row.reasons,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
 }

@@ -319,18 +319,20 @@ async function closedLoop(
  */
 async function pageBuffers(pool: Pool, conversationId: string): Promise<number> {
   const window = `SELECT m.id, m.parent_id, m.seq FROM messages m
-    WHERE m.conversation_id = $1 AND m.on_active_branch = true AND m.seq < 2147483647
+    WHERE m.conversation_id = $1 AND m.user_id = $2 AND m.on_active_branch = true
+      AND m.seq < 2147483647
     ORDER BY m.seq DESC LIMIT ${PAGE + 1}`;
   const buffersOf = async (sql: string, params: unknown[]): Promise<number> => {
     const { rows } = await pool.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`, params);
     const plan = rows[0]['QUERY PLAN'][0].Plan;
     return plan['Shared Hit Blocks'] + plan['Shared Read Blocks'];
   };
-  const page = (await pool.query(window, [conversationId])).rows.slice(0, PAGE);
+  const page = (await pool.query(window, [conversationId, USER])).rows.slice(0, PAGE);
   return (
-    (await buffersOf(window, [conversationId])) +
+    (await buffersOf(window, [conversationId, USER])) +
     (await buffersOf(SIBLING_PLACES, [
       conversationId,
+      USER,
       page.map((row) => row.id),
       page.map((row) => row.parent_id),
       page.map((row) => row.seq),

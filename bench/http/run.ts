@@ -220,7 +220,8 @@ async function appendStraight(pool: Pool, conversationId: string): Promise<void>
       [conversationId, USER],
     );
     // The service's branch statements: the head's depth and the unlinked-tail probe, the head move.
-    const [head] = (await client.query(HEAD_STATE, [conversationId, rows[0].head_message_id])).rows;
+    const [head] = (await client.query(HEAD_STATE, [conversationId, USER, rows[0].head_message_id]))
+      .rows;
     const content = '관세율 조회 방법을 알려주세요';
     const id = `msg_${process.hrtime.bigint()}${Math.random()}`.slice(0, 50);
     await client.query(
@@ -237,10 +238,10 @@ async function appendStraight(pool: Pool, conversationId: string): Promise<void>
         searchTerms(content),
       ],
     );
-    await client.query(`UPDATE conversations SET head_message_id = $2 WHERE id = $1`, [
-      conversationId,
-      id,
-    ]);
+    await client.query(
+      `UPDATE conversations SET head_message_id = $3 WHERE id = $1 AND user_id = $2`,
+      [conversationId, USER, id],
+    );
     await client.query('COMMIT');
   } finally {
     client.release();
@@ -254,12 +255,13 @@ async function pageStraight(pool: Pool, conversationId: string): Promise<void> {
   );
   // The page holds the head: the service reads the branch's length from it, then the siblings.
   const { rows } = await pool.query(
-    `SELECT id, conversation_id, user_id, seq, role, content, agent_used, routing_info, "references", timestamp, metadata, parent_id, depth, on_active_branch FROM messages WHERE conversation_id = $1 AND on_active_branch = true AND seq > 0 ORDER BY seq LIMIT 51`,
-    [conversationId],
+    `SELECT id, conversation_id, user_id, seq, role, content, agent_used, routing_info, "references", timestamp, metadata, parent_id, depth, on_active_branch FROM messages WHERE conversation_id = $1 AND user_id = $2 AND on_active_branch = true AND seq > 0 ORDER BY seq LIMIT 51`,
+    [conversationId, USER],
   );
   const page = rows.slice(0, 50);
   await pool.query(SIBLING_PLACES, [
     conversationId,
+    USER,
     page.map((row) => row.id),
     page.map((row) => row.parent_id),
     page.map((row) => row.seq),

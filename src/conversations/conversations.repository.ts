@@ -3,6 +3,7 @@ import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { queryRows } from '../database/query-rows';
 import type { Transactions } from '../database/transactions';
 import { Conversation } from './conversation.entity';
+import type { ConversationKey } from './conversation-key';
 import {
   countStatement,
   inRestorableTrash,
@@ -333,11 +334,11 @@ export class ConversationsRepository {
   }
 
   /** Moves the head of a conversation whose row the caller's transaction has locked. */
-  async setHead(id: string, headMessageId: string): Promise<Conversation> {
+  async setHead(conversation: ConversationKey, headMessageId: string): Promise<Conversation> {
     const [row] = await queryRows(
       this.transactions.tx,
-      `UPDATE conversations SET head_message_id = $2 WHERE id = $1 RETURNING *`,
-      [id, headMessageId],
+      `UPDATE conversations SET head_message_id = $3 WHERE id = $1 AND user_id = $2 RETURNING *`,
+      [conversation.id, conversation.userId, headMessageId],
     );
     return conversationFromRow(row);
   }

@@ -42,6 +42,7 @@ import {
 } from './conversations.repository';
 import { renderExport, type ExportDocument } from './conversation-export';
 import type { Conversation } from './conversation.entity';
+import type { ConversationKey } from './conversation-key';
 import { deriveTitle } from './derive-title';
 import { TAG_ACTIONS, type BulkAction, type BulkActionDto } from './dto/bulk-action.dto';
 import type { CreateConversationDto } from './dto/create-conversation.dto';
@@ -99,7 +100,7 @@ export class ConversationsService {
           });
     if (messages.length > 0) {
       await this.messages.insert(messages);
-      conversation = await this.conversations.setHead(conversation.id, messages[0].id);
+      conversation = await this.conversations.setHead(conversation, messages[0].id);
     }
     const stored = messages.map((message) => toMessageResponse(message, ONLY_CHILD));
     countAppended(this.appended, stored);
@@ -157,16 +158,19 @@ export class ConversationsService {
 
   async getWithRecentMessages(userId: number, id: string): Promise<ConversationWithRecentMessages> {
     const conversation = await this.requireActive(userId, id);
-    const recent = await this.messages.recent(id, LIMITS.recentMessages);
+    const recent = await this.messages.recent(conversation, LIMITS.recentMessages);
     return {
       ...toConversationResponse(conversation),
-      recent_messages: await this.withSiblings(id, recent),
+      recent_messages: await this.withSiblings(conversation, recent),
     };
   }
 
   /** The messages' answers, each with its place among its siblings. */
-  async withSiblings(conversationId: string, messages: Message[]): Promise<MessageResponse[]> {
-    const places = await this.messages.siblingPlaces(conversationId, messages);
+  async withSiblings(
+    conversation: ConversationKey,
+    messages: Message[],
+  ): Promise<MessageResponse[]> {
+    const places = await this.messages.siblingPlaces(conversation, messages);
     return messages.map((message, index) => toMessageResponse(message, places[index]));
   }
 
@@ -266,7 +270,7 @@ export class ConversationsService {
       }
       case 'purge': {
         const owned = await this.conversations.lockOwned(userId, ids);
-        await this.deletion.deleteConversations(owned);
+        await this.deletion.deleteUserConversations(userId, owned);
         return each(owned, 204);
       }
     }
@@ -317,14 +321,14 @@ export class ConversationsService {
   }
 
   /** Moves the head; the caller's transaction holds the conversation's lock (claim or lockActive). */
-  setHead(id: string, headMessageId: string): Promise<Conversation> {
-    return this.conversations.setHead(id, headMessageId);
+  setHead(conversation: ConversationKey, headMessageId: string): Promise<Conversation> {
+    return this.conversations.setHead(conversation, headMessageId);
   }
 
   /** Counts every stored message, of every branch, like `message_count`. */
   async stats(userId: number, id: string): Promise<ConversationStatsResponse> {
     const conversation = await this.requireActive(userId, id);
-    const stats = await this.messages.stats(id);
+    const stats = await this.messages.stats(conversation);
     return {
       conversation_id: conversation.id,
       total_messages: stats.byRole.user + stats.byRole.assistant + stats.byRole.system,
@@ -340,7 +344,11 @@ export class ConversationsService {
   async export(userId: number, id: string, format: ExportFormat): Promise<ExportDocument> {
     const conversation = await this.requireActive(userId, id);
     const branch = format === 'markdown' ? 'active' : 'all';
-    return renderExport(toConversationResponse(conversation), this.messagesOf(id, branch), format);
+    return renderExport(
+      toConversationResponse(conversation),
+      this.messagesOf(conversation, branch),
+      format,
+    );
   }
 
   /**
@@ -386,7 +394,10 @@ export class ConversationsService {
       )
         end++;
       answers.push(
-        ...(await this.withSiblings(messages[start].conversationId, messages.slice(start, end))),
+        ...(await this.withSiblings(
+          { id: messages[start].conversationId, userId },
+          messages.slice(start, end),
+        )),
       );
       start = end;
     }
@@ -394,18 +405,18 @@ export class ConversationsService {
   }
 
   private async *messagesOf(
-    conversationId: string,
+    conversation: ConversationKey,
     branch: BranchChoice,
   ): AsyncIterable<MessageResponse[]> {
     let afterSeq = 0;
     for (;;) {
       const batch = await this.messages.window(
-        conversationId,
+        conversation,
         { kind: 'after', limit: EXPORT_BATCH_SIZE, afterSeq },
         branch,
       );
       if (batch.length === 0) return;
-      yield await this.withSiblings(conversationId, batch);
+      yield await this.withSiblings(conversation, batch);
       afterSeq = batch[batch.length - 1].seq;
     }
   }

@@ -21,8 +21,13 @@ export interface OwnedTable {
   kind: RowKind;
   /** The columns that name one row (the primary key), for deleting a batch of them. */
   key: string;
-  /** A SELECT of the keys of this table's rows that belong to the conversations `$1::varchar[]`. */
+  /**
+   * A SELECT of the keys of this table's rows that belong to the conversations `$1::varchar[]`,
+   * whoever owns them (the job, across users).
+   */
   ofConversations: string;
+  /** The same for the conversations `$1::varchar[]` of the user `$2` (a request: one user's rows). */
+  ofUserConversations: string;
   /** A SELECT of the keys of this table's rows that belong to the user `$1`. */
   ofUser: string;
 }
@@ -48,6 +53,8 @@ export const OWNED_TABLES: readonly OwnedTable[] = [
     kind: 'feedback',
     key: 'message_id',
     ofConversations: `SELECT message_id FROM message_feedback WHERE conversation_id = ANY($1::varchar[])`,
+    ofUserConversations: `SELECT message_id FROM message_feedback
+      WHERE user_id = $2 AND conversation_id = ANY($1::varchar[])`,
     ofUser: `SELECT message_id FROM message_feedback WHERE user_id = $1`,
   },
   {
@@ -55,6 +62,8 @@ export const OWNED_TABLES: readonly OwnedTable[] = [
     kind: 'messages',
     key: 'id',
     ofConversations: `SELECT id FROM messages WHERE conversation_id = ANY($1::varchar[])`,
+    ofUserConversations: `SELECT id FROM messages
+      WHERE user_id = $2 AND conversation_id = ANY($1::varchar[])`,
     ofUser: `SELECT id FROM messages WHERE user_id = $1`,
   },
   {
@@ -66,6 +75,9 @@ export const OWNED_TABLES: readonly OwnedTable[] = [
       WHERE k.user_id IN (SELECT c.user_id FROM conversations c WHERE c.id = ANY($1::varchar[]))
         AND (k.response_body->>'id' = ANY($1::varchar[])
           OR k.response_body->>'conversation_id' = ANY($1::varchar[]))`,
+    ofUserConversations: `SELECT user_id, key FROM idempotency_keys
+      WHERE user_id = $2 AND (response_body->>'id' = ANY($1::varchar[])
+        OR response_body->>'conversation_id' = ANY($1::varchar[]))`,
     ofUser: `SELECT user_id, key FROM idempotency_keys WHERE user_id = $1`,
   },
   {
@@ -73,6 +85,7 @@ export const OWNED_TABLES: readonly OwnedTable[] = [
     kind: 'conversations',
     key: 'id',
     ofConversations: `SELECT id FROM conversations WHERE id = ANY($1::varchar[])`,
+    ofUserConversations: `SELECT id FROM conversations WHERE user_id = $2 AND id = ANY($1::varchar[])`,
     ofUser: `SELECT id FROM conversations WHERE user_id = $1`,
   },
 ];
@@ -91,7 +104,9 @@ export interface TrashPosition {
   deleted_micros: string;
 }
 
-export type Scope = { conversations: string[] } | { user: number };
+/** Conversations of any user (the job), conversations of one user (a request), or a whole user. */
+export type Scope =
+  { conversations: string[] } | { conversations: string[]; owner: number } | { user: number };
 
 /**
  * Every statement of the purge, the retention move and the erasure. Each method is one statement,
@@ -104,19 +119,19 @@ export class PurgeRepository {
 
   /** Deletes up to `limit` rows of `table` in `scope`; answers how many it deleted. */
   deleteBatch(table: OwnedTable, scope: Scope, limit: number): Promise<number> {
-    const [select, parameter] = selectionOf(table, scope);
+    const [select, parameters] = selectionOf(table, scope);
     return queryAffected(
       this.transactions.tx,
-      `DELETE FROM ${table.table} WHERE ${table.key} IN (${select} LIMIT $2)`,
-      [parameter, limit],
+      `DELETE FROM ${table.table} WHERE ${table.key} IN (${select} LIMIT $${parameters.length + 1})`,
+      [...parameters, limit],
     );
   }
 
   async countRows(table: OwnedTable, scope: Scope): Promise<number> {
-    const [select, parameter] = selectionOf(table, scope);
+    const [select, parameters] = selectionOf(table, scope);
     const [{ count }] = await this.transactions.tx.query(
       `SELECT count(*)::int AS count FROM (${select}) AS owned`,
-      [parameter],
+      parameters,
     );
     return count;
   }
@@ -198,8 +213,8 @@ export class PurgeRepository {
   }
 }
 
-function selectionOf(table: OwnedTable, scope: Scope): [string, unknown] {
-  return 'user' in scope
-    ? [table.ofUser, scope.user]
-    : [table.ofConversations, scope.conversations];
+function selectionOf(table: OwnedTable, scope: Scope): [string, unknown[]] {
+  if ('user' in scope) return [table.ofUser, [scope.user]];
+  if ('owner' in scope) return [table.ofUserConversations, [scope.conversations, scope.owner]];
+  return [table.ofConversations, [scope.conversations]];
 }

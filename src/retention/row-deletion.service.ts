@@ -21,10 +21,18 @@ export type StatementObserver = (table: string, milliseconds: number) => void;
 export class RowDeletion {
   constructor(private readonly rows: PurgeRepository) {}
 
+  /** The job's: conversations of any users (statements across users, by design). */
   deleteConversations(ids: string[], observe?: StatementObserver): Promise<RowCounts> {
     return ids.length === 0
       ? Promise.resolve({ ...NO_ROWS })
       : this.delete({ conversations: ids }, observe);
+  }
+
+  /** A request's: conversations of its user, every statement naming the user. */
+  deleteUserConversations(userId: number, ids: string[]): Promise<RowCounts> {
+    return ids.length === 0
+      ? Promise.resolve({ ...NO_ROWS })
+      : this.delete({ conversations: ids, owner: userId });
   }
 
   deleteUser(userId: number): Promise<RowCounts> {

@@ -44,12 +44,12 @@ export class BranchesService {
     }
     let follows = NEW_ROOT;
     if (parentId !== null) {
-      const parent = await this.tree.find(conversation.id, parentId);
+      const parent = await this.tree.find(conversation, parentId);
       if (!parent || parent.depth === null) throw notAMessageOfIt('parent_id');
       follows = { id: parent.id, depth: parent.depth };
     }
-    await this.tree.activatePath(conversation.id, follows.id);
-    return { follows, siblingsBefore: await this.tree.childCount(conversation.id, follows.id) };
+    await this.tree.activatePath(conversation, follows.id);
+    return { follows, siblingsBefore: await this.tree.childCount(conversation, follows.id) };
   }
 
   /**
@@ -64,13 +64,13 @@ export class BranchesService {
   ): Promise<ConversationWithRecentMessages> {
     const conversation = await this.conversations.lockActive(userId, conversationId);
     const head = await this.linkedHead(conversation);
-    const target = await this.tree.find(conversationId, messageId);
+    const target = await this.tree.find(conversation, messageId);
     if (!target) throw notAMessageOfIt('message_id');
     const tip =
-      target.id === head.id ? head.id : await this.tree.newestDescendant(conversationId, target.id);
+      target.id === head.id ? head.id : await this.tree.newestDescendant(conversation, target.id);
     if (tip !== head.id) {
-      await this.tree.activatePath(conversationId, tip);
-      await this.conversations.setHead(conversationId, tip);
+      await this.tree.activatePath(conversation, tip);
+      await this.conversations.setHead(conversation, tip);
     }
     return this.conversations.getWithRecentMessages(userId, conversationId);
   }
@@ -81,7 +81,7 @@ export class BranchesService {
    */
   async activeLength(conversation: Conversation): Promise<number> {
     if (conversation.headMessageId === null) return conversation.messageCount;
-    const head = await this.tree.find(conversation.id, conversation.headMessageId);
+    const head = await this.tree.find(conversation, conversation.headMessageId);
     return head?.depth ?? conversation.messageCount;
   }
 
@@ -91,7 +91,7 @@ export class BranchesService {
    */
   private async linkedHead(conversation: Conversation): Promise<BranchPoint> {
     const { headDepth, unlinkedTail } = await this.tree.headState(
-      conversation.id,
+      conversation,
       conversation.headMessageId,
     );
     const head: BranchPoint =
@@ -99,8 +99,8 @@ export class BranchesService {
         ? { id: conversation.headMessageId, depth: headDepth }
         : NEW_ROOT;
     if (!unlinkedTail) return head;
-    const tip = await this.tree.linkAfter(conversation.id, head);
-    if (tip.id !== null) await this.conversations.setHead(conversation.id, tip.id);
+    const tip = await this.tree.linkAfter(conversation, head);
+    if (tip.id !== null) await this.conversations.setHead(conversation, tip.id);
     return tip;
   }
 }

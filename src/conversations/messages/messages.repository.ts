@@ -9,6 +9,7 @@ import { MessageFeedback } from './feedback/message-feedback.entity';
 import { Message, type MessageRole } from './message.entity';
 import { ONLY_CHILD, type SiblingPlace } from './message.mapper';
 import type { MessageWindow } from './message-window';
+import type { ConversationKey } from '../conversation-key';
 import type { MessageRange } from '../user-export';
 
 export interface AgentFigures {
@@ -38,21 +39,22 @@ export interface RatedMessage {
 }
 
 /**
- * Each message's place among its siblings ($1 the conversation; $2, $3, $4 the messages' ids,
- * parents and seqs): one probe of the siblings index per message. A root's siblings are the
- * other roots, rows not linked yet (null depth, null parent) excluded.
+ * Each message's place among its siblings ($1 the conversation, $2 its owner; $3, $4, $5 the
+ * messages' ids, parents and seqs): one probe of the siblings index per message. A root's
+ * siblings are the other roots, rows not linked yet (null depth, null parent) excluded.
  */
 export const SIBLING_PLACES = `
 SELECT t.id, s.count, s.index
-FROM unnest($2::varchar[], $3::varchar[], $4::int[]) AS t(id, parent_id, seq)
+FROM unnest($3::varchar[], $4::varchar[], $5::int[]) AS t(id, parent_id, seq)
 CROSS JOIN LATERAL (
   SELECT count(*)::int AS count, (count(*) FILTER (WHERE x.seq < t.seq))::int AS index
   FROM (
     SELECT x.seq FROM messages x
-    WHERE x.conversation_id = $1 AND x.parent_id = t.parent_id
+    WHERE x.conversation_id = $1 AND x.user_id = $2 AND x.parent_id = t.parent_id
     UNION ALL
     SELECT x.seq FROM messages x
-    WHERE t.parent_id IS NULL AND x.conversation_id = $1 AND x.parent_id IS NULL AND x.depth = 1
+    WHERE t.parent_id IS NULL AND x.conversation_id = $1 AND x.user_id = $2
+      AND x.parent_id IS NULL AND x.depth = 1
   ) x
 ) s`;
 
@@ -73,15 +75,21 @@ export class MessagesRepository {
    * branches) or of every message, with their feedback, always returned oldest first.
    */
   async window(
-    conversationId: string,
+    conversation: ConversationKey,
     window: MessageWindow,
     branch: BranchChoice = 'active',
   ): Promise<Message[]> {
     // One row per message (feedback is at most one per message): LIMIT applies as written.
     const query = this.transactions.tx
       .createQueryBuilder(Message, 'm')
-      .leftJoinAndMapOne('m.feedback', MessageFeedback, 'f', 'f.message_id = m.id')
-      .where('m.conversation_id = :conversationId', { conversationId })
+      .leftJoinAndMapOne(
+        'm.feedback',
+        MessageFeedback,
+        'f',
+        'f.message_id = m.id AND f.user_id = m.user_id',
+      )
+      .where('m.conversation_id = :conversationId', { conversationId: conversation.id })
+      .andWhere('m.user_id = :userId', { userId: conversation.userId })
       .limit(window.limit);
     // A literal, not a parameter: the planner matches it to the partial index's predicate.
     if (branch === 'active') query.andWhere('m.on_active_branch = true');
@@ -107,20 +115,23 @@ export class MessagesRepository {
    * The message feedback is given on, locked so that concurrent feedback on it queues (each
    * then reads the rating the previous one left). Null when the conversation holds no such id.
    */
-  async lockForFeedback(conversationId: string, messageId: string): Promise<RatedMessage | null> {
+  async lockForFeedback(
+    conversation: ConversationKey,
+    messageId: string,
+  ): Promise<RatedMessage | null> {
     const rows = await queryRows<RatedMessage>(
       this.transactions.tx,
       `SELECT id, role, agent_used AS "agentUsed", user_id AS "userId", timestamp
-       FROM messages WHERE id = $1 AND conversation_id = $2
+       FROM messages WHERE id = $1 AND conversation_id = $2 AND user_id = $3
        FOR NO KEY UPDATE`,
-      [messageId, conversationId],
+      [messageId, conversation.id, conversation.userId],
     );
     return rows[0] ?? null;
   }
 
   /** The newest `limit` messages of the active branch, oldest first. */
-  recent(conversationId: string, limit: number): Promise<Message[]> {
-    return this.window(conversationId, { kind: 'before', limit, beforeSeq: INT32_MAX });
+  recent(conversation: ConversationKey, limit: number): Promise<Message[]> {
+    return this.window(conversation, { kind: 'before', limit, beforeSeq: INT32_MAX });
   }
 
   /**
@@ -128,12 +139,13 @@ export class MessagesRepository {
    * of the siblings index per message, so a page costs the same whatever the history. A root's
    * siblings are the other roots; a row not linked yet stands alone.
    */
-  async siblingPlaces(conversationId: string, messages: Message[]): Promise<SiblingPlace[]> {
+  async siblingPlaces(conversation: ConversationKey, messages: Message[]): Promise<SiblingPlace[]> {
     const linked = messages.filter((message) => message.depth !== null);
     if (linked.length === 0) return messages.map(() => ONLY_CHILD);
     const rows: Array<{ id: string; count: number; index: number }> =
       await this.transactions.tx.query(SIBLING_PLACES, [
-        conversationId,
+        conversation.id,
+        conversation.userId,
         linked.map((message) => message.id),
         linked.map((message) => message.parentId),
         linked.map((message) => message.seq),
@@ -153,7 +165,7 @@ export class MessagesRepository {
               m.usage, f.message_id, f.rating, f.comment, f.reasons, f.created_at, f.updated_at
        FROM unnest($1::varchar[], $2::int[], $3::int[]) WITH ORDINALITY AS r(conversation_id, from_seq, to_seq, n)
        JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq BETWEEN r.from_seq AND r.to_seq
-       LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = $4
+       LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = m.user_id
        WHERE m.user_id = $4
        ORDER BY r.n, m.seq`,
       [
@@ -166,12 +178,13 @@ export class MessagesRepository {
     return rows.map(messageFromRow);
   }
 
-  async stats(conversationId: string): Promise<MessageStats> {
+  async stats(conversation: ConversationKey): Promise<MessageStats> {
+    const key = [conversation.id, conversation.userId];
     const roles: Array<{ role: MessageRole; count: number; first: Date; last: Date }> =
       await this.transactions.tx.query(
         `SELECT role, count(*)::int AS count, min(timestamp) AS first, max(timestamp) AS last
-         FROM messages WHERE conversation_id = $1 GROUP BY role`,
-        [conversationId],
+         FROM messages WHERE conversation_id = $1 AND user_id = $2 GROUP BY role`,
+        key,
       );
     const agents: AgentFigures[] = await this.transactions.tx.query(
       `SELECT m.agent_used AS agent, count(*)::int AS count,
@@ -179,16 +192,17 @@ export class MessagesRepository {
               COALESCE(sum((m.usage ->> 'completion_tokens')::bigint), 0)::float8 AS completion_tokens,
               count(*) FILTER (WHERE f.rating = 'up')::int AS feedback_up,
               count(*) FILTER (WHERE f.rating = 'down')::int AS feedback_down
-       FROM messages m LEFT JOIN message_feedback f ON f.message_id = m.id
-       WHERE m.conversation_id = $1 AND m.agent_used IS NOT NULL
+       FROM messages m
+       LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = m.user_id
+       WHERE m.conversation_id = $1 AND m.user_id = $2 AND m.agent_used IS NOT NULL
        GROUP BY m.agent_used ORDER BY count DESC, m.agent_used`,
-      [conversationId],
+      key,
     );
     const ratings: Array<{ rating: 'up' | 'down'; count: number }> =
       await this.transactions.tx.query(
         `SELECT rating, count(*)::int AS count FROM message_feedback
-         WHERE conversation_id = $1 GROUP BY rating`,
-        [conversationId],
+         WHERE conversation_id = $1 AND user_id = $2 GROUP BY rating`,
+        key,
       );
     const feedback = { up: 0, down: 0 };
     for (const { rating, count } of ratings) feedback[rating] = count;

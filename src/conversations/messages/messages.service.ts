@@ -38,7 +38,7 @@ export class MessagesService {
     const conversation = await this.conversations.requireActive(userId, conversationId);
     const window = toWindow(query);
     const rows = await this.messages.window(
-      conversationId,
+      conversation,
       { ...window, limit: window.limit + 1 },
       query.branch,
     );
@@ -51,7 +51,7 @@ export class MessagesService {
         : (head?.depth ?? (await this.branches.activeLength(conversation)));
     return {
       conversation_id: conversationId,
-      messages: await this.conversations.withSiblings(conversationId, page),
+      messages: await this.conversations.withSiblings(conversation, page),
       total_count: total,
       page: window.kind === 'offset' ? pageOf(window.offset, window.limit) : null,
       page_size: window.limit,
@@ -91,10 +91,7 @@ export class MessagesService {
       follows,
     });
     await this.messages.insert(messages);
-    const moved = await this.conversations.setHead(
-      conversationId,
-      messages[messages.length - 1].id,
-    );
+    const moved = await this.conversations.setHead(conversation, messages[messages.length - 1].id);
     await this.agentStats.recordAnswers(conversationId, answersOf(messages));
     // Each new message has the highest seq among its siblings.
     const stored = messages.map((message, index) =>

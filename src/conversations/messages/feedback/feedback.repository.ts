@@ -14,10 +14,10 @@ export type NewFeedback = Pick<
 export class FeedbackRepository {
   constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
 
-  async ratingOf(messageId: string): Promise<FeedbackRating | null> {
+  async ratingOf(userId: number, messageId: string): Promise<FeedbackRating | null> {
     const feedback = await this.transactions.tx.findOne(MessageFeedback, {
       select: { messageId: true, rating: true },
-      where: { messageId },
+      where: { messageId, userId },
     });
     return feedback?.rating ?? null;
   }
@@ -45,11 +45,11 @@ export class FeedbackRepository {
   }
 
   /** The removed rating, or null when there was none. */
-  async remove(messageId: string): Promise<FeedbackRating | null> {
+  async remove(userId: number, messageId: string): Promise<FeedbackRating | null> {
     const rows = await queryRows<{ rating: FeedbackRating }>(
       this.transactions.tx,
-      `DELETE FROM message_feedback WHERE message_id = $1 RETURNING rating`,
-      [messageId],
+      `DELETE FROM message_feedback WHERE message_id = $1 AND user_id = $2 RETURNING rating`,
+      [messageId, userId],
     );
     return rows[0]?.rating ?? null;
   }

@@ -31,7 +31,7 @@ export class FeedbackService {
     input: PutFeedbackDto,
   ): Promise<FeedbackResponse> {
     const message = await this.rateableMessage(user, conversationId, messageId);
-    const previous = await this.feedback.ratingOf(messageId);
+    const previous = await this.feedback.ratingOf(message.userId, messageId);
     const saved = await this.feedback.upsert({
       messageId,
       userId: message.userId,
@@ -48,7 +48,7 @@ export class FeedbackService {
   @Transactional()
   async remove(user: AuthenticatedUser, conversationId: string, messageId: string): Promise<void> {
     const message = await this.rateableMessage(user, conversationId, messageId);
-    const previous = await this.feedback.remove(messageId);
+    const previous = await this.feedback.remove(message.userId, messageId);
     await this.agentStats.recordFeedback({ ...changeOf(message), previous, next: null });
   }
 
@@ -58,8 +58,8 @@ export class FeedbackService {
     messageId: string,
   ): Promise<RatedMessage> {
     assertOwnersAct(user);
-    await this.conversations.requireActive(user.id, conversationId);
-    const message = await this.messages.lockForFeedback(conversationId, messageId);
+    const conversation = await this.conversations.requireActive(user.id, conversationId);
+    const message = await this.messages.lockForFeedback(conversation, messageId);
     if (!message) throw messageNotFound();
     if (message.role !== 'assistant') {
       throw new BadRequestException('feedback is accepted on assistant messages only');

@@ -6,6 +6,7 @@ import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import type { DatabaseEndpoint } from './database/embedded-postgres';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -22,6 +23,7 @@ export class AppModule {
         DatabaseModule.forRoot(config.postgres, database),
         MetricsModule,
         CacheModule.forRoot(config.redis),
+        EventsModule.forRoot(config.redis),
         HealthModule,
         ConversationsModule,
         SearchModule,

@@ -26,7 +26,7 @@ async function bootstrap(): Promise<void> {
     if (closing) return;
     closing = true;
     const started = Date.now();
-    app.get(ShutdownState).startDraining();
+    app.get(ShutdownState).startDraining(drainMs);
     logger.log(`${signal} received: readiness failing, draining for ${drainMs} ms`);
     setTimeout(() => {
       logger.error('shutdown exceeded its deadline: exiting');

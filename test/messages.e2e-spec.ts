@@ -62,6 +62,7 @@ describe('messages API', () => {
           'role',
           'routing_info',
           'seq',
+          'status',
           'timestamp',
         ].sort(),
       );

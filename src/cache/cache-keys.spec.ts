@@ -45,4 +45,10 @@ describe('cacheKeys', () => {
     expect(cacheKeys.firstMessagePage('conv_1', 50)).toBe('messages:conv_1:first:50');
     expect(cacheKeys.firstConversationPage(20)).toBe('conversations:first:20');
   });
+
+  it('puts the user in every key and channel of events and tickets', () => {
+    expect(cacheKeys.eventHistory('p', 7, 'conv_1')).toBe('p:u:7:events:conv_1');
+    expect(cacheKeys.eventChannel('p', 7, 'conv_1')).toBe('p:u:7:events:conv_1:live');
+    expect(cacheKeys.eventTicket('p', 7, 'ab12')).toBe('p:u:7:ticket:ab12');
+  });
 });

@@ -22,12 +22,20 @@ export function hasUnstorableCharacters(text: string): boolean {
   return UNSTORABLE.test(text);
 }
 
-/** Length as JavaScript counts it (`string.length`), unlike validator.js, plus storable text. */
-export function IsText(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
-  return register('isText', options, (value) => {
+/**
+ * Length as JavaScript counts it (`string.length`), unlike validator.js, plus storable text. The
+ * minimum may depend on the rest of the object (a streaming message's content may be empty).
+ */
+export function IsText(
+  min: number | ((object: object) => number),
+  max: number,
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return register('isText', options, (value, object) => {
     if (typeof value !== 'string') return `$property must be a string`;
-    if (value.length < min || value.length > max) {
-      return `$property must be ${min} to ${max} characters long`;
+    const least = typeof min === 'function' ? min(object) : min;
+    if (value.length < least || value.length > max) {
+      return `$property must be ${least} to ${max} characters long`;
     }
     if (hasUnstorableCharacters(value)) {
       return '$property must not contain NUL characters or unpaired surrogates';
@@ -78,7 +86,7 @@ function jsonProblem(value: object, maxBytes: number): string | null {
   return null;
 }
 
-type Check = (value: unknown) => string | null;
+type Check = (value: unknown, object: object) => string | null;
 
 function register(
   name: string,
@@ -92,11 +100,11 @@ function register(
       propertyName: propertyName as string,
       options,
       validator: {
-        validate(value: unknown): boolean {
-          return check(value) === null;
+        validate(value: unknown, args: ValidationArguments): boolean {
+          return check(value, args.object) === null;
         },
         defaultMessage(args: ValidationArguments): string {
-          return (check(args.value) ?? '').replaceAll('$property', args.property);
+          return (check(args.value, args.object) ?? '').replaceAll('$property', args.property);
         },
       },
     });

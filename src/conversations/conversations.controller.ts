@@ -42,6 +42,7 @@ import {
   CreatedConversationResponse,
 } from './conversation.responses';
 import { ConversationsService } from './conversations.service';
+import { holdsStreaming } from './messages/message.responses';
 import { CreateConversationDto } from './dto/create-conversation.dto';
 import { ExportQueryDto } from './dto/export-query.dto';
 import { ListConversationsQueryDto } from './dto/list-conversations-query.dto';
@@ -74,7 +75,11 @@ export class ConversationsController {
     const limit = firstPageLimit(request.query, LIMITS.conversationsPageSize.default);
     return limit === null ? null : cacheKeys.firstConversationPage(limit);
   })
-  @ApiOperation({ summary: "The caller's active conversations, newest updated_at first" })
+  @ApiOperation({
+    summary: "The caller's active conversations, newest updated_at first",
+    description:
+      'Answers carry an `ETag`: `If-None-Match` holding it answers 304 without a body (from the cache when it holds the answer).',
+  })
   @ApiOkResponse({ type: ConversationListResponse })
   @ApiErrors(400, 403)
   list(
@@ -85,8 +90,14 @@ export class ConversationsController {
   }
 
   @Get(':id')
-  @CachedRead((request) => cacheKeys.conversation((request.params as { id: string }).id))
-  @ApiOperation({ summary: 'A conversation with its newest 20 messages (oldest first)' })
+  @CachedRead((request) => cacheKeys.conversation((request.params as { id: string }).id), {
+    storable: (answer: ConversationWithRecentMessages) => !holdsStreaming(answer.recent_messages),
+  })
+  @ApiOperation({
+    summary: 'A conversation with its newest 20 messages (oldest first)',
+    description:
+      'Answers carry an `ETag`: `If-None-Match` holding it answers 304 without a body (from the cache when it holds the answer).',
+  })
   @ApiOkResponse({ type: ConversationWithRecentMessages })
   @ApiErrors(403, 404)
   get(

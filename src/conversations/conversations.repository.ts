@@ -127,6 +127,22 @@ export class ConversationsRepository {
     return rows.length > 0 ? conversationFromRow(rows[0]) : null;
   }
 
+  /** Moves `updated_at` and, when given, `last_agent_used`; null unless active and the user's. */
+  async recordActivity(
+    userId: number,
+    id: string,
+    lastAgentUsed: string | null,
+  ): Promise<Conversation | null> {
+    const rows = await queryRows(
+      this.transactions.tx,
+      `UPDATE conversations SET updated_at = now(), last_agent_used = COALESCE($3, last_agent_used)
+       WHERE id = $1 AND user_id = $2 AND is_active = true
+       RETURNING *`,
+      [id, userId, lastAgentUsed],
+    );
+    return rows.length > 0 ? conversationFromRow(rows[0]) : null;
+  }
+
   /** Soft delete. False when the user owns no such conversation, active or not. */
   async deactivate(userId: number, id: string): Promise<boolean> {
     const rows = await queryRows(

@@ -4,6 +4,7 @@ import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { newId } from '../common/ids';
+import { EventOutbox } from '../events/event-outbox';
 import { LIMITS } from '../common/limits';
 import { pageNumber, toPageRequest } from '../common/pagination';
 import { decodeConversationCursor, encodeConversationCursor } from './conversation-cursor';
@@ -43,6 +44,7 @@ export class ConversationsService {
   constructor(
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
+    private readonly outbox: EventOutbox,
     @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
   ) {}
 
@@ -128,12 +130,25 @@ export class ConversationsService {
     }
     const updated = await this.conversations.update(userId, id, changes);
     if (!updated) throw conversationNotFound();
-    return toConversationResponse(updated);
+    const answer = toConversationResponse(updated);
+    this.outbox.record({ userId, conversationId: id }, 'conversation.updated', answer);
+    return answer;
   }
 
   /** Soft delete; deleting one's own deleted conversation again is not an error. */
   async remove(userId: number, id: string): Promise<void> {
     if (!(await this.conversations.deactivate(userId, id))) throw conversationNotFound();
+    this.outbox.record({ userId, conversationId: id }, 'conversation.deleted', { id });
+  }
+
+  /**
+   * For a finished stream, inside its transaction: `updated_at` moves, and `last_agent_used` as
+   * on append. The conversation, or 404.
+   */
+  async recordReply(userId: number, id: string, agentUsed: string | null): Promise<Conversation> {
+    const conversation = await this.conversations.recordActivity(userId, id, agentUsed);
+    if (!conversation) throw conversationNotFound();
+    return conversation;
   }
 
   /** For appends: reserves seq numbers inside the caller's transaction, or 404. */

@@ -5,6 +5,9 @@ export const REQUIRED_TABLES = [
   'idempotency_keys',
   'cache_invalidations',
   'cache_replicas',
+  'message_streams',
+  'message_deltas',
+  'event_losses',
 ] as const;
 
 export const REQUIRED_INDEXES = [

@@ -6,6 +6,14 @@ export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
 /**
+ * `complete` (the default, and every message written before streaming existed), `streaming`
+ * while an assistant reply arrives in deltas, then `complete` or `failed` as the agent finishes
+ * it, or `incomplete` when it stopped without finishing (no write for `STREAM_STALE_SECONDS`).
+ */
+export const MESSAGE_STATUSES = ['complete', 'streaming', 'failed', 'incomplete'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/**
  * The seed's `messages` table, plus columns of ours: `seq` (order within the conversation,
  * assigned in the append transaction), `user_id` (copied from the conversation inside the
  * insert, never from the client, so that per-user search need not join) and `search_terms`.
@@ -13,6 +21,7 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 @Entity({ name: 'messages' })
 @Check('chk_messages_role', `"role" IN ('user', 'assistant', 'system')`)
 @Check('chk_messages_seq', '"seq" >= 1')
+@Check('chk_messages_status', `"status" IN ('complete', 'streaming', 'failed', 'incomplete')`)
 @Index('idx_messages_conversation_seq', ['conversationId', 'seq'], { unique: true })
 @Index('idx_messages_agent_used', ['agentUsed'])
 @Index('idx_messages_user_timestamp', ['userId', 'timestamp', 'seq'])
@@ -52,6 +61,13 @@ export class Message {
 
   @Column({ type: 'jsonb', nullable: true, default: () => "'{}'" })
   metadata!: JsonObject;
+
+  /**
+   * As stored: a `streaming` message past its window reads `incomplete` before the sweep writes
+   * it, and its `content` stays empty until then (the text is in `message_deltas`).
+   */
+  @Column({ type: 'varchar', length: 20, default: 'complete' })
+  status!: MessageStatus;
 
   /** Index terms of `content` (search/search-terms.ts), written in the same INSERT. */
   @Column({ name: 'search_terms', type: 'text', array: true, default: () => "'{}'", select: false })

@@ -7,6 +7,7 @@ export function toMessageResponse(message: Message): MessageResponse {
     conversation_id: message.conversationId,
     seq: message.seq,
     role: message.role,
+    status: message.status,
     content: message.content,
     agent_used: message.agentUsed,
     routing_info: message.routingInfo ?? {},

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectTransactionHost } from '@nestjs-cls/transactional';
-import { LessThan, MoreThan } from 'typeorm';
+import { In, LessThan, MoreThan } from 'typeorm';
+import type { JsonObject } from '../../common/json';
 import { INT32_MAX } from '../../common/limits';
 import type { Transactions } from '../../database/transactions';
-import { Message, type MessageRole } from './message.entity';
+import { Message, type MessageRole, type MessageStatus } from './message.entity';
 import type { MessageWindow } from './message-window';
+import { MessageStreamsRepository, type MessageRef } from './message-streams.repository';
+import { searchTerms } from './search-terms';
 
 export interface MessageStats {
   byRole: Record<MessageRole, number>;
@@ -13,13 +16,27 @@ export interface MessageStats {
   lastMessageAt: Date | null;
 }
 
+/** What ends a stream: its final status and text, and the fields the agent sent with them. */
+export interface FinalMessage {
+  status: Exclude<MessageStatus, 'streaming'>;
+  content: string;
+  agentUsed?: string;
+  routingInfo?: JsonObject;
+  references?: JsonObject[];
+  metadata?: JsonObject;
+}
+
 /**
  * Every query on `messages`, in the caller's transaction when there is one; callers have already
- * checked that the user owns the conversation.
+ * checked that the user owns the conversation. Messages come back as they read: a streaming one
+ * with its text so far, and `incomplete` once its window has passed.
  */
 @Injectable()
 export class MessagesRepository {
-  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
+  constructor(
+    @InjectTransactionHost() private readonly transactions: Transactions,
+    private readonly streams: MessageStreamsRepository,
+  ) {}
 
   async insert(messages: Message[]): Promise<void> {
     await this.transactions.tx.insert(Message, messages);
@@ -27,6 +44,35 @@ export class MessagesRepository {
 
   /** Messages of a window, always returned oldest first (ascending seq). */
   async window(conversationId: string, window: MessageWindow): Promise<Message[]> {
+    return this.readable(await this.rowsOf(conversationId, window));
+  }
+
+  /** One message of the user's conversation, as it reads; null when there is none. */
+  async findOne(ref: MessageRef): Promise<Message | null> {
+    const message = await this.transactions.tx.findOneBy(Message, {
+      id: ref.messageId,
+      userId: ref.userId,
+      conversationId: ref.conversationId,
+    });
+    return message ? (await this.readable([message]))[0] : null;
+  }
+
+  /** Writes a finished stream's text (with its search terms, as on insert) once; the message. */
+  async finish(ref: MessageRef, final: FinalMessage): Promise<Message> {
+    const where = { id: ref.messageId, userId: ref.userId, status: 'streaming' as const };
+    await this.transactions.tx.update(Message, where, {
+      status: final.status,
+      content: final.content,
+      searchTerms: searchTerms(final.content),
+      ...(final.agentUsed !== undefined ? { agentUsed: final.agentUsed } : {}),
+      ...(final.routingInfo !== undefined ? { routingInfo: final.routingInfo } : {}),
+      ...(final.references !== undefined ? { references: final.references } : {}),
+      ...(final.metadata !== undefined ? { metadata: final.metadata } : {}),
+    });
+    return this.transactions.tx.findOneByOrFail(Message, { id: ref.messageId, userId: ref.userId });
+  }
+
+  private async rowsOf(conversationId: string, window: MessageWindow): Promise<Message[]> {
     const repository = this.transactions.tx.getRepository(Message);
     switch (window.kind) {
       case 'offset':
@@ -51,6 +97,36 @@ export class MessagesRepository {
         return newestFirst.reverse();
       }
     }
+  }
+
+  /**
+   * Streaming messages get their text so far and, past their window, read `incomplete`. One
+   * finished between the two reads is read again, as it now is.
+   */
+  private async readable(messages: Message[]): Promise<Message[]> {
+    const streaming = messages.filter((message) => message.status === 'streaming');
+    if (streaming.length === 0) return messages;
+    const { userId } = streaming[0];
+    const texts = await this.streams.read(
+      userId,
+      streaming.map((message) => message.id),
+    );
+    const finished = streaming.filter((message) => !texts.has(message.id)).map(({ id }) => id);
+    const reread = new Map(
+      finished.length === 0
+        ? []
+        : (await this.transactions.tx.findBy(Message, { userId, id: In(finished) })).map(
+            (message) => [message.id, message],
+          ),
+    );
+    return messages.map((message) => {
+      if (message.status !== 'streaming') return message;
+      const streamed = texts.get(message.id);
+      if (!streamed) return reread.get(message.id) ?? message;
+      message.content = streamed.text;
+      if (streamed.stale) message.status = 'incomplete';
+      return message;
+    });
   }
 
   /** The newest `limit` messages, oldest first. */

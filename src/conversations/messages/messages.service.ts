@@ -6,6 +6,7 @@ import { AGENT_WRITE_SCOPE, type AuthenticatedUser } from '../../auth/authentica
 import { pageOf } from '../../common/pagination';
 import { toConversationResponse } from '../conversation.mapper';
 import { ConversationsService } from '../conversations.service';
+import { EventOutbox } from '../../events/event-outbox';
 import { countAppended } from '../../metrics/count-messages';
 import { METRICS } from '../../metrics/metric-names';
 import type { CreateMessageDto } from './dto/create-message.dto';
@@ -14,14 +15,17 @@ import { toMessageResponse } from './message.mapper';
 import type { AppendedMessagesResponse } from '../conversation.responses';
 import type { MessagePageResponse } from './message.responses';
 import { cutPage, toWindow } from './message-window';
+import { MessageStreamsRepository } from './message-streams.repository';
 import { MessagesRepository } from './messages.repository';
-import { buildMessages, lastAgentOf } from './new-messages';
+import { buildMessages, lastAgentOf, streamedTextOf } from './new-messages';
 
 @Injectable()
 export class MessagesService {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly messages: MessagesRepository,
+    private readonly streams: MessageStreamsRepository,
+    private readonly outbox: EventOutbox,
     @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
   ) {}
 
@@ -47,7 +51,8 @@ export class MessagesService {
 
   /**
    * Appends one message or an exchange in one transaction: seq numbers, `message_count`,
-   * `updated_at` and `last_agent_used` move together, or nothing is stored.
+   * `updated_at` and `last_agent_used` move together, or nothing is stored. A `streaming` message
+   * is stored at once, empty, and its stream opened with the text it was sent with.
    */
   @Transactional()
   async append(
@@ -69,13 +74,30 @@ export class MessagesService {
       timestamp: conversation.updatedAt,
     });
     await this.messages.insert(messages);
+    const streaming = messages.flatMap((message, index) =>
+      message.status === 'streaming' ? [{ message, text: streamedTextOf(inputs[index]) }] : [],
+    );
+    await this.streams.start(
+      streaming.map(({ message, text }) => ({
+        userId: user.id,
+        conversationId,
+        messageId: message.id,
+        text,
+      })),
+    );
+    // As it reads from now on: its text so far.
+    for (const { message, text } of streaming) message.content = text;
     const stored = messages.map(toMessageResponse);
     countAppended(this.appended, stored);
-    return {
+    const answer = {
       conversation_id: conversationId,
       messages: stored,
       conversation: toConversationResponse(conversation),
     };
+    const target = { userId: user.id, conversationId };
+    for (const message of stored) this.outbox.record(target, 'message.created', message);
+    this.outbox.record(target, 'conversation.updated', answer.conversation);
+    return answer;
   }
 }
 

@@ -6,7 +6,8 @@ import { Message } from './message.entity';
 /**
  * Builds the rows of messages appended in one transaction: consecutive seq from `firstSeq`, the
  * owner copied from the conversation (never from the client), one timestamp for the batch (seq
- * orders them).
+ * orders them). A streaming message's row starts empty: its text lives in its stream until it
+ * ends (`streamedTextOf`).
  */
 export function buildMessages(
   inputs: CreateMessageDto[],
@@ -19,15 +20,21 @@ export function buildMessages(
       userId: target.userId,
       seq: target.firstSeq + index,
       role: input.role,
-      content: input.content,
+      status: input.status ?? 'complete',
+      content: input.status === 'streaming' ? '' : input.content,
       agentUsed: input.agent_used ?? null,
       routingInfo: input.routing_info ?? {},
       references: input.references ?? [],
       timestamp: target.timestamp,
       metadata: input.metadata ?? {},
-      searchTerms: searchTerms(input.content),
+      searchTerms: input.status === 'streaming' ? [] : searchTerms(input.content),
     }),
   );
+}
+
+/** The text a streaming message starts with (its first delta, possibly empty). */
+export function streamedTextOf(input: CreateMessageDto): string {
+  return input.content ?? '';
 }
 
 /** The agent of the newest assistant message that names one: it becomes `last_agent_used`. */

@@ -1,0 +1,54 @@
+import {
+  createParamDecorator,
+  Injectable,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { AuthenticatedRequest } from '../../auth/jwt-auth.guard';
+import { isStorableId } from '../../common/ids';
+import { conversationNotFound, ConversationsService } from '../conversations.service';
+import { EventStreams } from './event-streams.service';
+import type { StreamHandle } from './stream-handle';
+
+const OPEN_STREAM = Symbol('OPEN_STREAM');
+type StreamRequest = AuthenticatedRequest & { [OPEN_STREAM]?: StreamHandle };
+
+/**
+ * Admits an event stream before its response starts: the conversation is the caller's (404),
+ * a slot is free (429), the bus is up (503), the subscription is in place and a reconnect's
+ * missed events are read. This is a guard, not the handler, because an `@Sse()` response commits
+ * its 200 and headers one tick after the handler is subscribed: work that awaits anything in the
+ * handler could only fail as an event of a stream already answered 200.
+ */
+@Injectable()
+export class OpenStreamGuard implements CanActivate {
+  constructor(
+    private readonly conversations: ConversationsService,
+    private readonly streams: EventStreams,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<StreamRequest>();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const { id } = request.params as { id: string };
+    if (!isStorableId(id)) throw conversationNotFound();
+    await this.conversations.requireActive(request.user.id, id);
+    const lastEventId = request.headers['last-event-id'];
+    const handle = await this.streams.open(
+      { userId: request.user.id, conversationId: id },
+      typeof lastEventId === 'string' ? lastEventId : undefined,
+    );
+    // However the request ends (the client left before the stream started, too), the slot and
+    // the subscription go with it.
+    reply.raw.once('close', () => handle.dispose());
+    request[OPEN_STREAM] = handle;
+    return true;
+  }
+}
+
+/** The stream `OpenStreamGuard` admitted for this request. */
+export const OpenStream = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): StreamHandle =>
+    context.switchToHttp().getRequest<StreamRequest>()[OPEN_STREAM]!,
+);

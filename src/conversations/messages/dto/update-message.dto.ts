@@ -1,0 +1,128 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  Max,
+  Min,
+  Validate,
+  ValidateIf,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
+import { LIMITS } from '../../../common/limits';
+import { IsJsonObject, IsJsonObjectArray, IsText } from '../../../common/validation';
+
+export const FINAL_STATUSES = ['complete', 'failed'] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+const FINISH_FIELDS = ['status', 'content', 'agent_used', 'routing_info', 'references', 'metadata'];
+
+@ValidatorConstraint({ name: 'oneChangeOfAStream' })
+class OneChangeOfAStream implements ValidatorConstraintInterface {
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    return problemOf(args.object as UpdateMessageDto) === null;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return problemOf(args.object as UpdateMessageDto) ?? '';
+  }
+}
+
+function problemOf(body: UpdateMessageDto): string | null {
+  const finishing = FINISH_FIELDS.filter(
+    (field) => (body as unknown as Record<string, unknown>)[field] !== undefined,
+  );
+  if (body.append !== undefined && finishing.length > 0) {
+    return `append cannot be combined with ${finishing.join(', ')}: append a delta, or finish with status`;
+  }
+  if (body.append === undefined && body.offset !== undefined) return 'offset goes with append';
+  if (body.append === undefined && body.status === undefined) {
+    return 'send append (a delta of a streaming message) or status (to finish it)';
+  }
+  return null;
+}
+
+/**
+ * One change to a streaming message: a delta (`append`, with the `offset` it starts at), or its
+ * end (`status`, with the fields of the finished reply). `usage` joins the latter with the
+ * token-use work.
+ */
+export class UpdateMessageDto {
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: LIMITS.contentLength,
+    description:
+      'Text added at the end of the streaming message (whole characters: a surrogate pair is not split between deltas). The whole content stays within 32,000 characters',
+  })
+  @ValidateIf((body: UpdateMessageDto) => body.append !== undefined)
+  @IsText(1, LIMITS.contentLength)
+  @Validate(OneChangeOfAStream)
+  append?: string;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: LIMITS.contentLength,
+    description:
+      'Where `append` starts: must equal the current content length, else 409 with `content_length` in the body, so that a retried delta is never stored twice',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(LIMITS.contentLength)
+  offset?: number;
+
+  @ApiPropertyOptional({ enum: FINAL_STATUSES, description: 'Finishes the stream' })
+  // One of append's and this ValidateIf always holds, so the shape is always checked.
+  @ValidateIf((body: UpdateMessageDto) => body.append === undefined)
+  @Validate(OneChangeOfAStream)
+  @IsIn(FINAL_STATUSES)
+  status?: FinalStatus;
+
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: LIMITS.contentLength,
+    description: 'With status: replaces the streamed text',
+  })
+  @IsOptional()
+  @IsText(1, LIMITS.contentLength)
+  content?: string;
+
+  @ApiPropertyOptional({ maxLength: LIMITS.agentNameLength, example: 'regulation_agent' })
+  @IsOptional()
+  @IsText(1, LIMITS.agentNameLength)
+  agent_used?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'With status: replaces routing_info (at most 16 KB)',
+  })
+  @IsOptional()
+  @IsJsonObject(LIMITS.jsonObjectBytes)
+  routing_info?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+    description: `With status: replaces references (at most ${LIMITS.referencesCount}, each at most 16 KB)`,
+  })
+  @IsOptional()
+  @IsJsonObjectArray(LIMITS.referencesCount, LIMITS.jsonObjectBytes)
+  references?: Record<string, unknown>[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'With status: replaces metadata (at most 16 KB of JSON)',
+  })
+  @IsOptional()
+  @IsJsonObject(LIMITS.jsonObjectBytes)
+  metadata?: Record<string, unknown>;
+}
+
+/** Whether a raw body (before validation) is a delta: deltas leave the cache alone. */
+export function isDelta(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'append' in body;
+}

@@ -27,7 +27,10 @@ const TABLES = [
   'cache_invalidations',
   'cache_replicas',
   'conversations',
+  'event_losses',
   'idempotency_keys',
+  'message_deltas',
+  'message_streams',
   'messages',
 ];
 

@@ -78,6 +78,9 @@ describe('OpenAPI', () => {
         'GET /api/v1/conversations/{id}/export',
         'GET /api/v1/conversations/{id}/messages',
         'POST /api/v1/conversations/{id}/messages',
+        'PATCH /api/v1/conversations/{id}/messages/{message_id}',
+        'GET /api/v1/conversations/{id}/events',
+        'POST /api/v1/conversations/{id}/events/ticket',
       ].sort(),
     );
     for (const { name, operation } of operations.filter((o) => o.name.includes('/api/v1'))) {
@@ -98,6 +101,8 @@ describe('OpenAPI', () => {
         'ConversationResponse',
         'ConversationListResponse',
         'MessagePageResponse',
+        'UpdateMessageDto',
+        'StreamTicketResponse',
       ]),
     );
     expect(components.schemas.CreateMessageDto.properties.content.maxLength).toBe(32000);

@@ -39,6 +39,7 @@ const ADDED_MESSAGE_COLUMNS: Column[] = [
   ['user_id', 'integer', null, 'NO', null],
   ['seq', 'integer', null, 'NO', null],
   ['search_terms', 'ARRAY', null, 'NO', "'{}'::text[]"],
+  ['status', 'character varying', 20, 'NO', "'complete'::character varying"],
 ];
 
 describe('the migrated schema', () => {
@@ -71,7 +72,7 @@ describe('the migrated schema', () => {
     expect(sortByName(await columns('conversations'))).toEqual(sortByName(SEED_CONVERSATIONS));
   });
 
-  it("has the seed's messages columns plus seq, user_id and search_terms", async () => {
+  it("has the seed's messages columns plus seq, user_id, search_terms and status", async () => {
     expect(sortByName(await columns('messages'))).toEqual(
       sortByName([...SEED_MESSAGES, ...ADDED_MESSAGE_COLUMNS]),
     );

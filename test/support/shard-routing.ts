@@ -5,7 +5,13 @@
  * `user_id` among its columns. Read from the SQL text: enough for the statements this service
  * writes (one style per kind of query), not a general SQL parser.
  */
-export const DISTRIBUTED_ON_USER_ID = ['conversations', 'messages', 'idempotency_keys'] as const;
+export const DISTRIBUTED_ON_USER_ID = [
+  'conversations',
+  'messages',
+  'idempotency_keys',
+  'message_streams',
+  'message_deltas',
+] as const;
 
 export interface TableReference {
   table: string;

@@ -18,7 +18,8 @@ async function bootstrap(): Promise<void> {
   let closing = false;
 
   // SIGTERM: readiness fails at once (liveness stays 200) while the load balancer stops routing
-  // here; requests keep being served for the drain period; then the server closes (in-flight
+  // here; requests keep being served for the drain period (event streams end halfway through
+  // it, so that their clients reconnect elsewhere); then the server closes (in-flight
   // requests finish, idle keep-alive sockets are dropped), the pools and the cache close, exit 0.
   // In development no load balancer routes traffic here: a developer's Ctrl-C stops at once.
   const drainMs = config.env === 'development' ? 0 : config.shutdownDrainMs;

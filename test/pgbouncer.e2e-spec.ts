@@ -78,7 +78,7 @@ const ACROSS_USERS_ON_PURPOSE: Array<{ pattern: RegExp; table: string; reason: s
       /^SELECT user_id, conversation_id, message_id FROM message_streams WHERE written_at <= now\(\) - \$1 \* interval '1 second' ORDER BY written_at LIMIT \$2$/,
     table: 'message_streams',
     reason:
-      'StaleStreamSweeper: the streams of every user gone stale (idx_message_streams_written_at); each is then finalised by statements naming its user',
+      'StaleStreamSweeper: the streams of every user gone stale (the table holds the streams in flight only); each is then finalised by statements naming its user',
   },
 ];
 

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client, Pool } from 'pg';
 import { createClient } from '@keyv/redis';
 import { benchToken, freePort, startBenchApp, type BenchApp } from '../support/bench-app';
 import { BENCH_SERVER, migratedDataSource, recreateDatabase } from '../support/bench-database';
+import { startBenchRedis } from '../support/bench-redis';
 import { runLoad } from '../support/load';
 import { percentile } from '../support/random';
 import { searchTerms } from '../../src/conversations/messages/search-terms';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   await recreateDatabase(DATABASE);
   await (await migratedDataSource(DATABASE)).destroy();
   const redisPort = await freePort();
-  const redis = startRedis(redisPort);
+  const redis = startBenchRedis(redisPort);
   await new Promise((resolve) => setTimeout(resolve, 300));
   const app = await startBenchApp(DATABASE, {
     REDIS_HOST: '127.0.0.1',
@@ -563,14 +563,6 @@ function rssOf(pid: number): number {
 
 function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(0);
-}
-
-function startRedis(port: number): ChildProcess {
-  return spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
 }
 
 main().catch((error: unknown) => {

@@ -40,8 +40,9 @@ export class OpenStreamGuard implements CanActivate {
       typeof lastEventId === 'string' ? lastEventId : undefined,
     );
     // However the request ends (the client left before the stream started, too), the slot and
-    // the subscription go with it.
+    // the subscription go with it; a client that left while this guard awaited is gone already.
     reply.raw.once('close', () => handle.dispose());
+    if (reply.raw.destroyed || request.raw.socket?.destroyed) handle.dispose();
     request[OPEN_STREAM] = handle;
     return true;
   }

@@ -72,6 +72,36 @@ export class MessagesRepository {
     return this.transactions.tx.findOneByOrFail(Message, { id: ref.messageId, userId: ref.userId });
   }
 
+  /** The newest `limit` messages, oldest first. */
+  recent(conversationId: string, limit: number): Promise<Message[]> {
+    return this.window(conversationId, { kind: 'before', limit, beforeSeq: INT32_MAX });
+  }
+
+  async stats(conversationId: string): Promise<MessageStats> {
+    const roles: Array<{ role: MessageRole; count: number; first: Date; last: Date }> =
+      await this.transactions.tx.query(
+        `SELECT role, count(*)::int AS count, min(timestamp) AS first, max(timestamp) AS last
+         FROM messages WHERE conversation_id = $1 GROUP BY role`,
+        [conversationId],
+      );
+    const agents: Array<{ agent: string; count: number }> = await this.transactions.tx.query(
+      `SELECT agent_used AS agent, count(*)::int AS count FROM messages
+       WHERE conversation_id = $1 AND agent_used IS NOT NULL
+       GROUP BY agent_used ORDER BY count DESC, agent_used`,
+      [conversationId],
+    );
+    const byRole: Record<MessageRole, number> = { user: 0, assistant: 0, system: 0 };
+    for (const { role, count } of roles) byRole[role] = count;
+    const times = roles.flatMap(({ first, last }) => [first, last]).filter(Boolean);
+    const epochs = times.map((time) => time.getTime());
+    return {
+      byRole,
+      agentsUsed: agents,
+      firstMessageAt: epochs.length > 0 ? new Date(Math.min(...epochs)) : null,
+      lastMessageAt: epochs.length > 0 ? new Date(Math.max(...epochs)) : null,
+    };
+  }
+
   private async rowsOf(conversationId: string, window: MessageWindow): Promise<Message[]> {
     const repository = this.transactions.tx.getRepository(Message);
     switch (window.kind) {
@@ -127,35 +157,5 @@ export class MessagesRepository {
       if (streamed.stale) message.status = 'incomplete';
       return message;
     });
-  }
-
-  /** The newest `limit` messages, oldest first. */
-  recent(conversationId: string, limit: number): Promise<Message[]> {
-    return this.window(conversationId, { kind: 'before', limit, beforeSeq: INT32_MAX });
-  }
-
-  async stats(conversationId: string): Promise<MessageStats> {
-    const roles: Array<{ role: MessageRole; count: number; first: Date; last: Date }> =
-      await this.transactions.tx.query(
-        `SELECT role, count(*)::int AS count, min(timestamp) AS first, max(timestamp) AS last
-         FROM messages WHERE conversation_id = $1 GROUP BY role`,
-        [conversationId],
-      );
-    const agents: Array<{ agent: string; count: number }> = await this.transactions.tx.query(
-      `SELECT agent_used AS agent, count(*)::int AS count FROM messages
-       WHERE conversation_id = $1 AND agent_used IS NOT NULL
-       GROUP BY agent_used ORDER BY count DESC, agent_used`,
-      [conversationId],
-    );
-    const byRole: Record<MessageRole, number> = { user: 0, assistant: 0, system: 0 };
-    for (const { role, count } of roles) byRole[role] = count;
-    const times = roles.flatMap(({ first, last }) => [first, last]).filter(Boolean);
-    const epochs = times.map((time) => time.getTime());
-    return {
-      byRole,
-      agentsUsed: agents,
-      firstMessageAt: epochs.length > 0 ? new Date(Math.min(...epochs)) : null,
-      lastMessageAt: epochs.length > 0 ? new Date(Math.max(...epochs)) : null,
-    };
   }
 }

@@ -22,10 +22,9 @@ export class StreamingMessages1796122573747 implements MigrationInterface {
     await queryRunner.query(
       `CREATE TABLE "message_streams" ("user_id" integer NOT NULL, "message_id" character varying(50) NOT NULL, "conversation_id" character varying(50) NOT NULL, "length" integer NOT NULL DEFAULT 0, "written_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "pk_message_streams" PRIMARY KEY ("user_id", "message_id"), CONSTRAINT "fk_message_streams_message" FOREIGN KEY ("message_id") REFERENCES "messages"("id") ON DELETE CASCADE)`,
     );
-    // The sweep's walk: the streams whose last write is oldest.
-    await queryRunner.query(
-      `CREATE INDEX "idx_message_streams_written_at" ON "message_streams" ("written_at")`,
-    );
+    // No index on written_at: every delta moves it, and an index on it would make each delta's
+    // update insert index entries (no HOT update). The table holds the streams in flight only:
+    // the sweep reads it whole.
     await queryRunner.query(
       `CREATE TABLE "message_deltas" ("user_id" integer NOT NULL, "message_id" character varying(50) NOT NULL, "start_offset" integer NOT NULL, "text" text NOT NULL, CONSTRAINT "pk_message_deltas" PRIMARY KEY ("user_id", "message_id", "start_offset"), CONSTRAINT "fk_message_deltas_message" FOREIGN KEY ("message_id") REFERENCES "messages"("id") ON DELETE CASCADE)`,
     );

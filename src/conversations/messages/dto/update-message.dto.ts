@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import {
   IsIn,
   IsInt,
@@ -12,7 +12,8 @@ import {
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import { LIMITS } from '../../../common/limits';
-import { IsJsonObject, IsJsonObjectArray, IsText } from '../../../common/validation';
+import { IsText } from '../../../common/validation';
+import { CreateMessageDto } from './create-message.dto';
 
 export const FINAL_STATUSES = ['complete', 'failed'] as const;
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
@@ -46,10 +47,12 @@ function problemOf(body: UpdateMessageDto): string | null {
 
 /**
  * One change to a streaming message: a delta (`append`, with the `offset` it starts at), or its
- * end (`status`, with the fields of the finished reply). `usage` joins the latter with the
- * token-use work.
+ * end (`status`, with the fields of the finished reply, validated as on POST; each replaces what
+ * the message had). `usage` joins the latter with the token-use work.
  */
-export class UpdateMessageDto {
+export class UpdateMessageDto extends PartialType(
+  PickType(CreateMessageDto, ['agent_used', 'routing_info', 'references', 'metadata']),
+) {
   @ApiPropertyOptional({
     minLength: 1,
     maxLength: LIMITS.contentLength,
@@ -88,38 +91,6 @@ export class UpdateMessageDto {
   @IsOptional()
   @IsText(1, LIMITS.contentLength)
   content?: string;
-
-  @ApiPropertyOptional({ maxLength: LIMITS.agentNameLength, example: 'regulation_agent' })
-  @IsOptional()
-  @IsText(1, LIMITS.agentNameLength)
-  agent_used?: string;
-
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    description: 'With status: replaces routing_info (at most 16 KB)',
-  })
-  @IsOptional()
-  @IsJsonObject(LIMITS.jsonObjectBytes)
-  routing_info?: Record<string, unknown>;
-
-  @ApiPropertyOptional({
-    type: 'array',
-    items: { type: 'object', additionalProperties: true },
-    description: `With status: replaces references (at most ${LIMITS.referencesCount}, each at most 16 KB)`,
-  })
-  @IsOptional()
-  @IsJsonObjectArray(LIMITS.referencesCount, LIMITS.jsonObjectBytes)
-  references?: Record<string, unknown>[];
-
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    description: 'With status: replaces metadata (at most 16 KB of JSON)',
-  })
-  @IsOptional()
-  @IsJsonObject(LIMITS.jsonObjectBytes)
-  metadata?: Record<string, unknown>;
 }
 
 /** Whether a raw body (before validation) is a delta: deltas leave the cache alone. */

@@ -123,7 +123,7 @@ describe('npm run db:backup -- --verify: the restore drill', () => {
       ),
     );
     expect(result.stdout).toContain(
-      'public.conversations 3, public.idempotency_keys 0, public.messages 6',
+      'public.conversations 3, public.event_losses 0, public.idempotency_keys 0, public.message_deltas 0, public.message_streams 0, public.messages 6',
     );
     expect(await scratchDatabasesLeft(t.db.name)).toEqual([]);
   });

@@ -266,6 +266,21 @@ describe('event streams across two replicas', () => {
     expect((await stream.waitForType('conversation.updated')).data).toContain('티켓으로');
 
     expect((await withTicket(conversation.id, ticket)).status).toBe(401);
+    // A browser resumes with a new ticket, in a new EventSource: the id in the query.
+    const seen = stream.events.at(-1)!.id!;
+    stream.close();
+    await http(two)
+      .patch(`/api/v1/conversations/${conversation.id}`)
+      .set(api.auth(ALICE))
+      .send({ title: '놓친 제목' });
+    const resumed = await open(
+      one,
+      conversation.id,
+      {},
+      `?ticket=${await issue(conversation.id)}&last_event_id=${seen}`,
+    );
+    expect(resumed.status).toBe(200);
+    expect(JSON.parse((await resumed.waitForEvents(1))[0].data).title).toBe('놓친 제목');
     expect((await withTicket(other.id, await issue(conversation.id))).status).toBe(401);
     expect((await withTicket(conversation.id, `${ALICE}.${'A'.repeat(32)}`)).status).toBe(401);
     expect((await withTicket(conversation.id, 'garbage')).status).toBe(401);

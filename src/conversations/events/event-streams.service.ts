@@ -57,6 +57,7 @@ export class EventStreams implements OnModuleDestroy {
     if (!this.bus.isUp()) throw unavailable();
     const resumeFrom = lastEventId !== undefined && isEventId(lastEventId) ? lastEventId : null;
     const handle = new StreamHandle(resumeFrom, (type) => this.sent.inc({ type }));
+    if (resumeFrom !== null) handle.awaitReplay();
     this.admit(target.userId, handle);
     try {
       handle.onRelease(await this.bus.subscribe(target, (event) => handle.deliver(event)));

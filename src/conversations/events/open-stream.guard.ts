@@ -34,10 +34,9 @@ export class OpenStreamGuard implements CanActivate {
     const { id } = request.params as { id: string };
     if (!isStorableId(id)) throw conversationNotFound();
     await this.conversations.requireActive(request.user.id, id);
-    const lastEventId = request.headers['last-event-id'];
     const handle = await this.streams.open(
       { userId: request.user.id, conversationId: id },
-      typeof lastEventId === 'string' ? lastEventId : undefined,
+      lastEventIdOf(request),
     );
     // However the request ends (the client left before the stream started, too), the slot and
     // the subscription go with it; a client that left while this guard awaited is gone already.
@@ -46,6 +45,20 @@ export class OpenStreamGuard implements CanActivate {
     request[OPEN_STREAM] = handle;
     return true;
   }
+}
+
+/**
+ * The header an EventSource sends when it reconnects by itself, else `?last_event_id=`: a browser
+ * that must fetch a new ticket opens a new EventSource, which cannot send the header. The query
+ * parameter is consumed here, like the ticket.
+ */
+function lastEventIdOf(request: StreamRequest): string | undefined {
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  const fromQuery = query.last_event_id;
+  delete query.last_event_id;
+  const header = request.headers['last-event-id'];
+  if (typeof header === 'string') return header;
+  return typeof fromQuery === 'string' ? fromQuery : undefined;
 }
 
 /** The stream `OpenStreamGuard` admitted for this request. */

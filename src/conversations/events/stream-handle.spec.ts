@@ -58,6 +58,17 @@ describe('StreamHandle', () => {
     expect(markedOut.written).toEqual([{ type: 'reset', id: '', data: '{}' }]);
   });
 
+  it('holds live events that arrive while a reconnect reads its history, and writes them after it, once', () => {
+    const resumed = new StreamHandle('5-0', () => undefined);
+    resumed.awaitReplay();
+    resumed.deliver(bus('7-0', '6-0'));
+    resumed.deliver(bus('8-0', '7-0'));
+    resumed.replay({ gap: false, events: [bus('6-0', '5-0'), bus('7-0', '6-0')] });
+    const { written, completed } = attach(resumed);
+    expect(written.map((e) => e.id)).toEqual(['6-0', '7-0', '8-0']);
+    expect(completed()).toBe(false);
+  });
+
   it('accepts a history that starts over (its first event names no predecessor)', () => {
     const { written } = attach(handle);
     handle.deliver(bus('3-0', '2-0'));

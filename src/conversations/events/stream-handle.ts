@@ -24,6 +24,8 @@ export class StreamHandle {
   private heartbeat: NodeJS.Timeout | null = null;
   private ended = false;
   private released = false;
+  /** Live events that arrive while a reconnect's history is being read: written after it. */
+  private held: BusEvent[] | null = null;
   private readonly releases: Array<() => void> = [];
 
   constructor(
@@ -38,17 +40,28 @@ export class StreamHandle {
     else this.releases.push(release);
   }
 
-  /** The history a reconnect asked for, before any live event is written. */
+  /** A reconnect: live events wait until `replay` has written the history they follow. */
+  awaitReplay(): void {
+    this.held ??= [];
+  }
+
+  /** The history a reconnect asked for, then the live events that arrived meanwhile. */
   replay(history: EventsAfter): void {
+    const live = this.held ?? [];
+    this.held = null;
     if (history.gap) {
       this.end('reset');
       return;
     }
-    for (const event of history.events) this.deliver(event);
+    for (const event of [...history.events, ...live]) this.deliver(event);
   }
 
   deliver(event: BusEvent): void {
     if (this.ended) return;
+    if (this.held) {
+      this.held.push(event);
+      return;
+    }
     // Already written from the history: the subscription came first and saw it too.
     if (this.lastId !== null && compareEventIds(event.id, this.lastId) <= 0) return;
     const continues =

@@ -14,6 +14,8 @@ const STREAM_USERS = 100;
 const STREAMS_PER_USER = 10;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = 50;
+/** Loads compared with each other run in turns, this many each, so that a busy machine hits both. */
+const ROUNDS = 3;
 
 interface Api {
   url: string;
@@ -53,9 +55,10 @@ async function main(): Promise<void> {
       `Events benchmark, ${new Date().toISOString()}: production build, one process, ${SECONDS} s per load, ${CONCURRENCY} concurrent clients`,
     );
     say();
+    // Memory per stream first, on a process that has not yet grown its heap under load.
+    await openStreams(app, redisPort, say);
     await deltaCost(app, say);
     await deltaThroughput(app, say);
-    await openStreams(app, redisPort, say);
     await conditionalReads(app, say);
   } finally {
     await app.stop();
@@ -237,20 +240,28 @@ async function deltaThroughput(app: BenchApp, say: (line?: string) => void): Pro
       call(api, 'POST', '/api/v1/conversations', { title: 'baseline' }),
     ),
   );
-  const deltas = await loop(SECONDS, CONCURRENCY, async (worker, iteration) => {
-    const { conversationId, messageId } = streams[worker];
-    await call(api, 'PATCH', `/api/v1/conversations/${conversationId}/messages/${messageId}`, {
-      append: piece(iteration),
-      offset: iteration * 10,
+  const offsets = streams.map(() => 0);
+  const deltaRound = (): Promise<LoopResult> =>
+    loop(SECONDS / ROUNDS, CONCURRENCY, async (worker, iteration) => {
+      const { conversationId, messageId } = streams[worker];
+      const offset = offsets[worker];
+      offsets[worker] += 10;
+      await call(api, 'PATCH', `/api/v1/conversations/${conversationId}/messages/${messageId}`, {
+        append: piece(iteration),
+        offset,
+      });
     });
-  });
-  const appends = await loop(SECONDS, CONCURRENCY, async (worker, iteration) => {
-    await call(api, 'POST', `/api/v1/conversations/${conversations[worker].id}/messages`, {
-      role: 'assistant',
-      content: piece(iteration),
+  const appendRound = (): Promise<LoopResult> =>
+    loop(SECONDS / ROUNDS, CONCURRENCY, async (worker, iteration) => {
+      await call(api, 'POST', `/api/v1/conversations/${conversations[worker].id}/messages`, {
+        role: 'assistant',
+        content: piece(iteration),
+      });
     });
-  });
+  const { a: deltas, b: appends } = await inTurns(deltaRound, appendRound);
   say('### Delta append throughput');
+  say();
+  say(`${ROUNDS} turns each of ${SECONDS / ROUNDS} s, in turns (the median turn shown)`);
   say();
   say('| write | req/s | p50 / p99 ms |');
   say('|---|---|---|');
@@ -285,6 +296,22 @@ async function loop(
   return { perSecond: latencies.length / seconds, latencies };
 }
 
+/** Runs `a` and `b` in turns, ROUNDS times each; the round of each with the median rate. */
+async function inTurns<T extends { perSecond: number }>(
+  a: () => Promise<T>,
+  b: () => Promise<T>,
+): Promise<{ a: T; b: T }> {
+  const as: T[] = [];
+  const bs: T[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    as.push(await a());
+    bs.push(await b());
+  }
+  const median = (results: T[]): T =>
+    [...results].sort((x, y) => x.perSecond - y.perSecond)[Math.floor(results.length / 2)];
+  return { a: median(as), b: median(bs) };
+}
+
 function loadRow(name: string, result: LoopResult): string {
   return `| ${name} | ${result.perSecond.toFixed(0)} | ${percentile(result.latencies, 50).toFixed(1)} / ${percentile(result.latencies, 99).toFixed(1)} |`;
 }
@@ -301,6 +328,7 @@ async function openStreams(
   const targets = await Promise.all(users.map((api) => newStream(api)));
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const rssBefore = rssOf(app.pid);
+  const heapBefore = await heapUsed(app);
   const arrivals = new Map<string, number[]>();
   const streams: StreamReader[] = [];
   for (const [index, target] of targets.entries()) {
@@ -320,6 +348,7 @@ async function openStreams(
   }
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   const rssAfter = rssOf(app.pid);
+  const heapAfter = await heapUsed(app);
 
   // Writes spread over the conversations, paced at RATE a second in all.
   const RATE = 100;
@@ -372,6 +401,9 @@ async function openStreams(
     `| write to delivery through the service (PATCH sent to event read) | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} |`,
   );
   say(
+    `| of which the write itself (PATCH sent to its answer) | ${percentile(answered, 50).toFixed(1)} | ${percentile(answered, 99).toFixed(1)} |`,
+  );
+  say(
     `| baseline: Redis PUBLISH to a subscriber, same rate | ${bus.p50.toFixed(2)} | ${bus.p99.toFixed(2)} |`,
   );
   say(
@@ -379,7 +411,7 @@ async function openStreams(
   );
   say();
   say(
-    `RSS: ${mib(rssBefore)} MiB before the streams, ${mib(rssAfter)} MiB with them open: ${((rssAfter - rssBefore) / streams.length / 1024).toFixed(1)} KiB per open stream`,
+    `RSS: ${mib(rssBefore)} MiB before the streams, ${mib(rssAfter)} MiB with them open: ${((rssAfter - rssBefore) / streams.length / 1024).toFixed(1)} KiB per open stream (V8 heap used: ${((heapAfter - heapBefore) / streams.length / 1024).toFixed(1)} KiB per stream)`,
   );
   say(
     `commits/s, ${CONCURRENCY} clients each INSERT + COMMIT: ${commits.plain.toFixed(0)} without NOTIFY, ${commits.notify.toFixed(0)} with NOTIFY in the transaction (${((commits.notify / commits.plain) * 100).toFixed(0)}%)`,
@@ -531,16 +563,18 @@ async function conditionalReads(app: BenchApp, say: (line?: string) => void): Pr
   const body = await hit.arrayBuffer();
   const tag = hit.headers.get('etag')!;
   if (hit.headers.get('x-cache') !== 'HIT') throw new Error('the read is not cached');
-  const ok = await runLoad({ url, headers: api.headers, seconds: SECONDS });
-  const notModified = await runLoad({
-    url,
-    headers: { ...api.headers, 'If-None-Match': tag },
-    seconds: SECONDS,
-  });
+  const withRate = async (headers: Record<string, string>) => {
+    const result = await runLoad({ url, headers, seconds: SECONDS / ROUNDS });
+    return { ...result, perSecond: result.requestsPerSecond };
+  };
+  const { a: notModified, b: ok } = await inTurns(
+    () => withRate({ ...api.headers, 'If-None-Match': tag }),
+    () => withRate(api.headers),
+  );
   say('### Conditional reads');
   say();
   say(
-    `GET /:id with its newest 20 messages (${(body.byteLength / 1024).toFixed(1)} KiB), cached, autocannon with 50 connections`,
+    `GET /:id with its newest 20 messages (${(body.byteLength / 1024).toFixed(1)} KiB), cached, autocannon with 50 connections, ${ROUNDS} turns each of ${SECONDS / ROUNDS} s (the median turn shown)`,
   );
   say();
   say('| answer | req/s | p50 / p99 ms | non-2xx |');
@@ -554,6 +588,12 @@ async function conditionalReads(app: BenchApp, say: (line?: string) => void): Pr
   say(
     `304 / cached 200: ${((notModified.requestsPerSecond / ok.requestsPerSecond) * 100).toFixed(0)}%`,
   );
+}
+
+/** The app's V8 heap in use, from its own /metrics. */
+async function heapUsed(app: BenchApp): Promise<number> {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? 0);
 }
 
 function rssOf(pid: number): number {

@@ -5,7 +5,7 @@ import { RESET, type ConversationRef } from './conversation-event';
 import type { EventBus } from './event-bus';
 
 /** How often each replica looks for conversations whose events were lost. */
-export const RELAY_EVERY_MS = 1_000;
+const RELAY_EVERY_MS = 1_000;
 const BATCH = 100;
 
 /**

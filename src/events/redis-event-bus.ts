@@ -8,7 +8,7 @@ import { EventBus, resumeFrom, type EventListener } from './event-bus';
 import type { EventRetention } from './event-retention';
 
 /** A write waits this long at most for its events to be taken, after it has committed. */
-export const PUBLISH_TIMEOUT_MS = 500;
+const PUBLISH_TIMEOUT_MS = 500;
 /** Opening a stream waits this long at most for its subscription and its history. */
 const OPEN_TIMEOUT_MS = 1_000;
 

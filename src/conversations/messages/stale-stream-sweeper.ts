@@ -22,7 +22,7 @@ import { MessagesRepository } from './messages.repository';
 const BATCH = 100;
 
 /** How often a replica sweeps: half the window, within 1 to 30 seconds. */
-export function sweepEveryMs(staleSeconds: number): number {
+function sweepEveryMs(staleSeconds: number): number {
   return Math.min(30_000, Math.max(1_000, (staleSeconds * 1000) / 2));
 }
 

@@ -64,8 +64,15 @@ export async function createApp(
     app.enableCors({
       origin: config.corsOrigins,
       methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
-      exposedHeaders: ['X-Cache', 'X-Request-Id', 'Idempotent-Replayed', 'Retry-After'],
+      allowedHeaders: [
+        'Authorization',
+        'Content-Type',
+        'Idempotency-Key',
+        'X-Request-Id',
+        'If-None-Match',
+        'Last-Event-ID',
+      ],
+      exposedHeaders: ['X-Cache', 'X-Request-Id', 'Idempotent-Replayed', 'Retry-After', 'ETag'],
       maxAge: 600,
     });
   }

@@ -7,6 +7,7 @@ import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import type { DatabaseEndpoint } from './database/embedded-postgres';
 import { HealthModule } from './health/health.module';
 import { MeModule } from './me/me.module';
@@ -25,6 +26,7 @@ export class AppModule {
         DatabaseModule.forRoot(config.postgres, database),
         MetricsModule,
         CacheModule.forRoot(config.redis),
+        EventsModule.forRoot(config.redis),
         HealthModule,
         ConversationsModule,
         SearchModule,

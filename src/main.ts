@@ -18,7 +18,8 @@ async function bootstrap(): Promise<void> {
   let closing = false;
 
   // SIGTERM: readiness fails at once (liveness stays 200) while the load balancer stops routing
-  // here; requests keep being served for the drain period; then the server closes (in-flight
+  // here; requests keep being served for the drain period (event streams end halfway through
+  // it, so that their clients reconnect elsewhere); then the server closes (in-flight
   // requests finish, idle keep-alive sockets are dropped), the pools and the cache close, exit 0.
   // In development no load balancer routes traffic here: a developer's Ctrl-C stops at once.
   const drainMs = config.env === 'development' ? 0 : config.shutdownDrainMs;
@@ -26,7 +27,7 @@ async function bootstrap(): Promise<void> {
     if (closing) return;
     closing = true;
     const started = Date.now();
-    app.get(ShutdownState).startDraining();
+    app.get(ShutdownState).startDraining(drainMs);
     logger.log(`${signal} received: readiness failing, draining for ${drainMs} ms`);
     setTimeout(() => {
       logger.error('shutdown exceeded its deadline: exiting');

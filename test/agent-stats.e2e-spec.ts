@@ -137,6 +137,49 @@ describe('GET /api/v1/agents/stats', () => {
     });
   });
 
+  it('counts a streamed answer when it ends, with the usage it ends with', async () => {
+    const conversation = await api.createConversation(ALICE, { initial_message: '관세율?' });
+    const stream = (await api.append(ALICE, conversation.id, {
+      role: 'assistant',
+      status: 'streaming',
+      agent_used: 'streaming_agent',
+    })) as { messages: Array<{ id: string }> };
+    const messagePath = `/api/v1/conversations/${conversation.id}/messages/${stream.messages[0].id}`;
+    await t.http
+      .patch(messagePath)
+      .set(api.auth(ALICE, 'agent'))
+      .send({ append: '8%', offset: 0 })
+      .expect(200);
+    expect(await statsOf('streaming_agent')).toBeUndefined();
+
+    const finished = await t.http
+      .patch(messagePath)
+      .set(api.auth(ALICE, 'agent'))
+      .send({
+        status: 'complete',
+        usage: { model: 'gpt-4o', prompt_tokens: 70, completion_tokens: 9, latency_ms: 1200 },
+      });
+    expect(finished.status).toBe(200);
+    expect(finished.body).toMatchObject({
+      status: 'complete',
+      content: '8%',
+      usage: { model: 'gpt-4o', prompt_tokens: 70, completion_tokens: 9, latency_ms: 1200 },
+    });
+    expect(await statsOf('streaming_agent')).toMatchObject({
+      messages: 1,
+      conversations: 1,
+      prompt_tokens: 70,
+      completion_tokens: 9,
+    });
+    // Finished once: a second end is refused and counts nothing again.
+    const again = await t.http
+      .patch(messagePath)
+      .set(api.auth(ALICE, 'agent'))
+      .send({ status: 'complete', usage: { prompt_tokens: 1 } });
+    expect(again.status).toBe(409);
+    expect(await statsOf('streaming_agent')).toMatchObject({ messages: 1, prompt_tokens: 70 });
+  });
+
   it('counts distinct conversations over the window, not per day, and no percentile without latency', async () => {
     const first = await api.createConversation(ALICE);
     const second = await api.createConversation(BOB);

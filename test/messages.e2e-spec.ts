@@ -66,6 +66,7 @@ describe('messages API', () => {
           'seq',
           'sibling_count',
           'sibling_index',
+          'status',
           'timestamp',
           'usage',
         ].sort(),

@@ -32,8 +32,11 @@ const TABLES = [
   'cache_invalidations',
   'cache_replicas',
   'conversations',
+  'event_losses',
   'idempotency_keys',
+  'message_deltas',
   'message_feedback',
+  'message_streams',
   'messages',
 ];
 

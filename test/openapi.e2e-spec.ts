@@ -87,6 +87,9 @@ describe('OpenAPI', () => {
         'GET /api/v1/tags',
         'GET /api/v1/me/export',
         'POST /api/v1/me/erasure',
+        'PATCH /api/v1/conversations/{id}/messages/{message_id}',
+        'GET /api/v1/conversations/{id}/events',
+        'POST /api/v1/conversations/{id}/events/ticket',
       ].sort(),
     );
     for (const { name, operation } of operations.filter((o) => o.name.includes('/api/v1'))) {
@@ -116,6 +119,8 @@ describe('OpenAPI', () => {
         'TagListResponse',
         'ErasureRequestDto',
         'ErasureReceiptResponse',
+        'UpdateMessageDto',
+        'StreamTicketResponse',
       ]),
     );
     // The lifecycle's fields, in full answers and summaries, and the list's filters.

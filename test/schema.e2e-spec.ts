@@ -45,6 +45,8 @@ const ADDED_MESSAGE_COLUMNS: Column[] = [
   ['on_active_branch', 'boolean', null, 'NO', 'true'],
   // Token use of assistant messages (api-v1.1.md section 5).
   ['usage', 'jsonb', null, 'YES', null],
+  // Streaming replies (api-v1.1.md section 4).
+  ['status', 'character varying', 20, 'NO', "'complete'::character varying"],
 ];
 
 // Ours: the head of the active branch, and the conversation lifecycle (archive, pin, tags, the
@@ -90,7 +92,7 @@ describe('the migrated schema', () => {
     );
   });
 
-  it("has the seed's messages columns plus seq, user_id, search_terms, the tree's and usage", async () => {
+  it("has the seed's messages columns plus seq, user_id, search_terms, the tree's, usage and status", async () => {
     expect(sortByName(await columns('messages'))).toEqual(
       sortByName([...SEED_MESSAGES, ...ADDED_MESSAGE_COLUMNS]),
     );

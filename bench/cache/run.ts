@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { benchToken, freePort, startBenchApp } from '../support/bench-app';
+import { startBenchRedis } from '../support/bench-redis';
 import { migratedDataSource, recreateDatabase } from '../support/bench-database';
 import { percentile } from '../support/random';
 
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   await recreateDatabase(DATABASE);
   await (await migratedDataSource(DATABASE)).destroy();
   const redisPort = await freePort();
-  let redis = startRedis(redisPort);
+  let redis = startBenchRedis(redisPort);
   await new Promise((resolve) => setTimeout(resolve, 300));
   const app = await startBenchApp(DATABASE, {
     REDIS_HOST: '127.0.0.1',
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       if (outcome.status !== 200) throw new Error(`status ${outcome.status} with Redis down`);
       down.push(outcome.ms);
     }
-    redis = startRedis(redisPort);
+    redis = startBenchRedis(redisPort);
     const row = (name: string, values: number[]): string =>
       `| ${name} | ${percentile(values, 50).toFixed(2)} | ${percentile(values, 95).toFixed(2)} | ${Math.max(...values).toFixed(2)} |`;
     console.log(
@@ -93,14 +93,6 @@ async function main(): Promise<void> {
     await app.stop();
     redis.kill('SIGKILL');
   }
-}
-
-function startRedis(port: number): ChildProcess {
-  return spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
 }
 
 main().catch((error: unknown) => {

@@ -50,4 +50,10 @@ describe('cacheKeys', () => {
     expect(cacheKeys.everythingOf('p', 7)).toBe('p:u:7:*');
     expect(cacheKeys.everythingOf('a*b?[c]\\', 12)).toBe('a\\*b\\?\\[c\\]\\\\:u:12:*');
   });
+
+  it('puts the user in every key and channel of events and tickets', () => {
+    expect(cacheKeys.eventHistory('p', 7, 'conv_1')).toBe('p:u:7:events:conv_1');
+    expect(cacheKeys.eventChannel('p', 7, 'conv_1')).toBe('p:u:7:events:conv_1:live');
+    expect(cacheKeys.eventTicket('p', 7, 'ab12')).toBe('p:u:7:ticket:ab12');
+  });
 });

@@ -24,6 +24,18 @@ export const cacheKeys = {
    */
   everythingOf: (prefix: string, userId: number): string =>
     `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:u:${userId}:*`,
+
+  /** A conversation's recent events (a Redis stream), which `Last-Event-ID` resumes from. */
+  eventHistory: (prefix: string, userId: number, conversationId: string): string =>
+    `${prefix}:u:${userId}:events:${conversationId}`,
+
+  /** The Pub/Sub channel its events are delivered on, to every replica with a stream open. */
+  eventChannel: (prefix: string, userId: number, conversationId: string): string =>
+    `${prefix}:u:${userId}:events:${conversationId}:live`,
+
+  /** A single-use stream ticket, named by a digest of its secret (never the secret itself). */
+  eventTicket: (prefix: string, userId: number, secretDigest: string): string =>
+    `${prefix}:u:${userId}:ticket:${secretDigest}`,
 };
 
 /** The version a user has before any write reached the cache (or after the version expired). */

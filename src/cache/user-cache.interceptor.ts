@@ -6,15 +6,25 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
-import { from, mergeMap, of, type Observable } from 'rxjs';
+import { from, map, mergeMap, of, type Observable } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/jwt-auth.guard';
-import { CACHED_READ, INVALIDATES_CACHE, type ReadKey } from './cached-read.decorator';
+import {
+  CACHE_STORABLE,
+  CACHED_READ,
+  INVALIDATES_CACHE,
+  type InvalidatesCacheOptions,
+  type ReadKey,
+} from './cached-read.decorator';
+import { entityTag, matchesIfNoneMatch } from './entity-tag';
 import { SessionCache } from './session-cache.service';
 
 /**
  * Serves `@CachedRead` routes from the caller's own cache entries and fills them on a miss;
  * after a successful `@InvalidatesCache` route (its transaction committed), drops the caller's
  * entries. Runs after the auth guard, so the user is always known; errors are never cached.
+ * Every answer of a cached read is sent as JSON text with a strong `ETag` (a digest of that
+ * text), and `If-None-Match` holding it is answered 304 without a body: on a hit without touching
+ * PostgreSQL, as the tag is computed from the cached text.
  */
 @Injectable()
 export class UserCacheInterceptor implements NestInterceptor {
@@ -27,7 +37,11 @@ export class UserCacheInterceptor implements NestInterceptor {
     const handler = context.getHandler();
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    if (this.reflector.get<boolean>(INVALIDATES_CACHE, handler)) {
+    const invalidates = this.reflector.get<InvalidatesCacheOptions | undefined>(
+      INVALIDATES_CACHE,
+      handler,
+    );
+    if (invalidates && !invalidates.unless?.(request)) {
       return next
         .handle()
         .pipe(
@@ -39,7 +53,7 @@ export class UserCacheInterceptor implements NestInterceptor {
     const read = readKey(request);
     if (!read) {
       void reply.header('X-Cache', 'MISS');
-      return next.handle();
+      return next.handle().pipe(map((body) => answer(request, reply, JSON.stringify(body))));
     }
     // Answers are cached as the JSON text sent, so a hit is written out without parsing or
     // serializing anything.
@@ -47,13 +61,31 @@ export class UserCacheInterceptor implements NestInterceptor {
     if (lookup.hit) {
       void reply.header('X-Cache', 'HIT');
       // An entry written by an older release during a rolling deploy may still be an object.
-      if (typeof lookup.value === 'string')
-        void reply.header('Content-Type', 'application/json; charset=utf-8');
-      return of(lookup.value);
+      const text = typeof lookup.value === 'string' ? lookup.value : JSON.stringify(lookup.value);
+      return of(answer(request, reply, text));
     }
     void reply.header('X-Cache', 'MISS');
-    return next
-      .handle()
-      .pipe(mergeMap((body) => from(lookup.fill(JSON.stringify(body)).then(() => body))));
+    const storable =
+      this.reflector.get<((body: unknown) => boolean) | undefined>(CACHE_STORABLE, handler) ??
+      (() => true);
+    return next.handle().pipe(
+      mergeMap(async (body) => {
+        const text = JSON.stringify(body);
+        if (storable(body)) await lookup.fill(text);
+        return answer(request, reply, text);
+      }),
+    );
   }
+}
+
+/** The text to send, tagged; empty with 304 when the client already holds that tag. */
+function answer(request: AuthenticatedRequest, reply: FastifyReply, text: string): string {
+  const tag = entityTag(text);
+  void reply.header('ETag', tag);
+  if (matchesIfNoneMatch(request.headers['if-none-match'], tag)) {
+    void reply.status(304);
+    return '';
+  }
+  void reply.header('Content-Type', 'application/json; charset=utf-8');
+  return text;
 }

@@ -32,9 +32,18 @@ export function hasUnstorableCharacters(text: string): boolean {
   return UNSTORABLE.test(text);
 }
 
-/** Length as JavaScript counts it (`string.length`), unlike validator.js, plus storable text. */
-export function IsText(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
-  return register('isText', options, (value) => textProblem(value, min, max));
+/**
+ * Length as JavaScript counts it (`string.length`), unlike validator.js, plus storable text. The
+ * minimum may depend on the rest of the object (a streaming message's content may be empty).
+ */
+export function IsText(
+  min: number | ((object: object) => number),
+  max: number,
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return register('isText', options, (value, object) =>
+    textProblem(value, typeof min === 'function' ? min(object) : min, max),
+  );
 }
 
 function textProblem(value: unknown, min: number, max: number): string | null {
@@ -108,7 +117,7 @@ function jsonProblem(value: object, maxBytes: number): string | null {
   return null;
 }
 
-type Check = (value: unknown) => string | null;
+type Check = (value: unknown, object: object) => string | null;
 
 /** A validator from a function that answers the problem (with `$property`) or null. */
 export function Checked(
@@ -131,11 +140,11 @@ function register(
       propertyName: propertyName as string,
       options,
       validator: {
-        validate(value: unknown): boolean {
-          return check(value) === null;
+        validate(value: unknown, args: ValidationArguments): boolean {
+          return check(value, args.object) === null;
         },
         defaultMessage(args: ValidationArguments): string {
-          return (check(args.value) ?? '').replaceAll('$property', args.property);
+          return (check(args.value, args.object) ?? '').replaceAll('$property', args.property);
         },
       },
     });

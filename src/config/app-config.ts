@@ -74,6 +74,12 @@ export interface AppConfig {
   auth: AuthConfig;
   corsOrigins: string[];
   rateLimitPerMinute: number;
+  streaming: {
+    /** A streaming message with no write for this long reads `incomplete` and takes no more. */
+    staleSeconds: number;
+    /** Open event streams per user on one replica. */
+    maxEventStreamsPerUser: number;
+  };
   shutdownDrainMs: number;
   backupDir: string;
   /** How many archives of a database db:backup keeps (the newest). */

@@ -186,6 +186,18 @@ export class EnvironmentVariables {
   @Transform(toInt)
   @IsInt()
   @Min(1)
+  @Max(24 * 3600)
+  STREAM_STALE_SECONDS = 120;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  EVENTS_MAX_STREAMS_PER_USER = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   RATE_LIMIT_PER_MINUTE = 120;
 
   @Transform(toInt)

@@ -17,6 +17,7 @@ describe('buildConfig', () => {
       rateLimitPerMinute: 120,
       shutdownDrainMs: 10000,
       corsOrigins: [],
+      streaming: { staleSeconds: 120, maxEventStreamsPerUser: 10 },
     });
     expect(config.postgres).toMatchObject({
       host: undefined,

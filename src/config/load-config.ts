@@ -109,6 +109,10 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
       .map((origin) => origin.trim())
       .filter(Boolean),
     rateLimitPerMinute: vars.RATE_LIMIT_PER_MINUTE,
+    streaming: {
+      staleSeconds: vars.STREAM_STALE_SECONDS,
+      maxEventStreamsPerUser: vars.EVENTS_MAX_STREAMS_PER_USER,
+    },
     shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     backupDir: vars.BACKUP_DIR,
     backupKeep: vars.BACKUP_KEEP,

@@ -44,6 +44,7 @@ import {
 } from './conversation.responses';
 import { ConversationsService } from './conversations.service';
 import { BulkActionDto } from './dto/bulk-action.dto';
+import { holdsStreaming } from './messages/message.responses';
 import { CreateConversationDto } from './dto/create-conversation.dto';
 import { ExportQueryDto } from './dto/export-query.dto';
 import { ListConversationsQueryDto } from './dto/list-conversations-query.dto';
@@ -81,7 +82,7 @@ export class ConversationsController {
     summary:
       "The caller's conversations, newest updated_at first; filters for archive, pin, tag and the trash",
     description:
-      'Without filters: the conversations neither archived nor in the trash. `archived=true`: only archived ones; `pinned=true`: only pinned ones (a filter: pinned conversations do not float to the top of the default list); `tag`: only those with the tag, compared case-insensitively; `trashed=true`: the trash, archived or not, newest `deleted_at` first, each with `deleted_at`, only what can still be restored (a conversation in the trash for longer than TRASH_RETENTION_DAYS is gone even before the purge job has removed it). Filters combine; `total_count`, `has_next` and the cursors follow the filtered list. Only the unfiltered first page is cached.',
+      'Without filters: the conversations neither archived nor in the trash. `archived=true`: only archived ones; `pinned=true`: only pinned ones (a filter: pinned conversations do not float to the top of the default list); `tag`: only those with the tag, compared case-insensitively; `trashed=true`: the trash, archived or not, newest `deleted_at` first, each with `deleted_at`, only what can still be restored (a conversation in the trash for longer than TRASH_RETENTION_DAYS is gone even before the purge job has removed it). Filters combine; `total_count`, `has_next` and the cursors follow the filtered list. Only the unfiltered first page is cached. Answers carry an `ETag`: `If-None-Match` holding it answers 304 without a body (from the cache when it holds the answer).',
   })
   @ApiOkResponse({ type: ConversationListResponse })
   @ApiErrors(400, 403)
@@ -93,8 +94,14 @@ export class ConversationsController {
   }
 
   @Get(':id')
-  @CachedRead((request) => cacheKeys.conversation((request.params as { id: string }).id))
-  @ApiOperation({ summary: 'A conversation with its newest 20 messages (oldest first)' })
+  @CachedRead((request) => cacheKeys.conversation((request.params as { id: string }).id), {
+    storable: (answer: ConversationWithRecentMessages) => !holdsStreaming(answer.recent_messages),
+  })
+  @ApiOperation({
+    summary: 'A conversation with its newest 20 messages (oldest first)',
+    description:
+      'Answers carry an `ETag`: `If-None-Match` holding it answers 304 without a body (from the cache when it holds the answer).',
+  })
   @ApiOkResponse({ type: ConversationWithRecentMessages })
   @ApiErrors(403, 404)
   get(

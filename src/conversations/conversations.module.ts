@@ -10,18 +10,27 @@ import { ConversationsService } from './conversations.service';
 import { BranchesController } from './messages/branches.controller';
 import { BranchesRepository } from './messages/branches.repository';
 import { BranchesService } from './messages/branches.service';
+import { ConversationEventsController } from './events/conversation-events.controller';
+import { EventStreams } from './events/event-streams.service';
+import { OpenStreamGuard } from './events/open-stream.guard';
+import { StreamAuthGuard } from './events/stream-auth.guard';
+import { StreamTickets } from './events/stream-tickets.service';
 import { FeedbackController } from './messages/feedback/feedback.controller';
 import { FeedbackRepository } from './messages/feedback/feedback.repository';
 import { FeedbackService } from './messages/feedback/feedback.service';
+import { MessageStreamsRepository } from './messages/message-streams.repository';
+import { MessageStreamsService } from './messages/message-streams.service';
 import { MessagesController } from './messages/messages.controller';
 import { MessagesRepository } from './messages/messages.repository';
 import { MessagesService } from './messages/messages.service';
+import { StaleStreamSweeper } from './messages/stale-stream-sweeper';
 import { TagsController } from './tags.controller';
 
 /**
  * The conversation aggregate: conversations and the messages they own, each with its controller,
- * service and repository, and the feedback on messages. Other features reach it through
- * `ConversationsService` only; the agents' figures move through `AgentStatsRecorder`.
+ * service and repository, the feedback on messages and the conversations' event streams. Other
+ * features reach it through `ConversationsService` only; the agents' figures move through
+ * `AgentStatsRecorder`.
  */
 @Module({
   // Retention deletes a conversation's rows for good (permanent delete, bulk purge).
@@ -32,6 +41,7 @@ import { TagsController } from './tags.controller';
     BranchesController,
     FeedbackController,
     TagsController,
+    ConversationEventsController,
   ],
   providers: [
     ConversationsRepository,
@@ -42,6 +52,13 @@ import { TagsController } from './tags.controller';
     BranchesService,
     FeedbackRepository,
     FeedbackService,
+    MessageStreamsRepository,
+    MessageStreamsService,
+    StaleStreamSweeper,
+    EventStreams,
+    StreamTickets,
+    StreamAuthGuard,
+    OpenStreamGuard,
   ],
   exports: [ConversationsService],
 })

@@ -167,6 +167,22 @@ export class ConversationsRepository {
     return rows.length > 0 ? conversationFromRow(rows[0]) : null;
   }
 
+  /** Moves `updated_at` and, when given, `last_agent_used`; null unless active and the user's. */
+  async recordActivity(
+    userId: number,
+    id: string,
+    lastAgentUsed: string | null,
+  ): Promise<Conversation | null> {
+    const rows = await queryRows(
+      this.transactions.tx,
+      `UPDATE conversations SET updated_at = now(), last_agent_used = COALESCE($3, last_agent_used)
+       WHERE id = $1 AND user_id = $2 AND is_active = true
+       RETURNING *`,
+      [id, userId, lastAgentUsed],
+    );
+    return rows.length > 0 ? conversationFromRow(rows[0]) : null;
+  }
+
   /**
    * Moves the user's conversations among `ids` to the trash; those already there keep their
    * `deleted_at` (deleting again does not restart the window). Answers the ids the user owns.
@@ -207,16 +223,16 @@ export class ConversationsRepository {
     ids: string[],
     flag: ConversationFlag,
     value: boolean,
-  ): Promise<string[]> {
+  ): Promise<Conversation[]> {
     const column = flag === 'is_archived' ? 'is_archived' : 'is_pinned';
-    const rows = await queryRows<{ id: string }>(
+    const rows = await queryRows(
       this.transactions.tx,
       `UPDATE conversations SET ${column} = $3
        WHERE user_id = $1 AND id = ANY($2::varchar[]) AND is_active = true
-       RETURNING id`,
+       RETURNING *`,
       [userId, ids, value],
     );
-    return rows.map((row) => row.id);
+    return rows.map(conversationFromRow);
   }
 
   /** The tags of the user's live conversations among `ids`, locked until the transaction ends. */
@@ -229,23 +245,29 @@ export class ConversationsRepository {
     );
   }
 
-  /** Replaces the tags of several of the user's conversations in one statement. */
+  /**
+   * Replaces the tags of several of the user's conversations in one statement; answers the
+   * conversations as written.
+   */
   async writeTags(
     userId: number,
     changes: Array<{ id: string; tags: NormalizedTags }>,
-  ): Promise<void> {
-    if (changes.length === 0) return;
-    await this.transactions.tx.query(
+  ): Promise<Conversation[]> {
+    if (changes.length === 0) return [];
+    const rows = await queryRows(
+      this.transactions.tx,
       `UPDATE conversations c
        SET tags = ARRAY(SELECT e FROM jsonb_array_elements_text(u.tags) WITH ORDINALITY AS t(e, n) ORDER BY n),
            tag_keys = ARRAY(SELECT e FROM jsonb_array_elements_text(u.keys) WITH ORDINALITY AS t(e, n) ORDER BY n)
        FROM jsonb_to_recordset($2::jsonb) AS u(id text, tags jsonb, keys jsonb)
-       WHERE c.id = u.id AND c.user_id = $1`,
+       WHERE c.id = u.id AND c.user_id = $1
+       RETURNING c.*`,
       [
         userId,
         JSON.stringify(changes.map(({ id, tags }) => ({ id, tags: tags.tags, keys: tags.keys }))),
       ],
     );
+    return rows.map(conversationFromRow);
   }
 
   /** Those of `ids` the user owns, in any state, locked until the transaction ends. */

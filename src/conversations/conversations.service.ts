@@ -4,6 +4,7 @@ import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { isStorableId, newId } from '../common/ids';
+import { EventOutbox } from '../events/event-outbox';
 import { LIMITS } from '../common/limits';
 import { pageNumber, toPageRequest } from '../common/pagination';
 import type { AppConfig } from '../config/app-config';
@@ -69,6 +70,7 @@ export class ConversationsService {
     private readonly conversations: ConversationsRepository,
     private readonly messages: MessagesRepository,
     private readonly deletion: RowDeletion,
+    private readonly outbox: EventOutbox,
     @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -193,7 +195,9 @@ export class ConversationsService {
       tags: changes.tags === undefined ? undefined : normalizeTags(changes.tags),
     });
     if (!updated) throw conversationNotFound();
-    return toConversationResponse(updated);
+    const answer = toConversationResponse(updated);
+    this.outbox.record({ userId, conversationId: id }, 'conversation.updated', answer);
+    return answer;
   }
 
   /**
@@ -203,6 +207,16 @@ export class ConversationsService {
   async remove(userId: number, id: string, permanent: boolean): Promise<void> {
     const statuses = await this.apply(userId, permanent ? 'purge' : 'delete', [id], []);
     if (!statuses.has(id)) throw conversationNotFound();
+  }
+
+  /**
+   * For a finished stream, inside its transaction: `updated_at` moves, and `last_agent_used` as
+   * on append. The conversation, or 404.
+   */
+  async recordReply(userId: number, id: string, agentUsed: string | null): Promise<Conversation> {
+    const conversation = await this.conversations.recordActivity(userId, id, agentUsed);
+    if (!conversation) throw conversationNotFound();
+    return conversation;
   }
 
   /** Out of the caller's trash, as it was; 404 unless it is there (and still restorable). */
@@ -233,7 +247,11 @@ export class ConversationsService {
     return { action: input.action, results, succeeded, failed: results.length - succeeded };
   }
 
-  /** Applies an action to the user's conversations among `ids`: the status of each it reached. */
+  /**
+   * Applies an action to the user's conversations among `ids`: the status of each it reached.
+   * Open event streams hear of each conversation changed (`conversation.updated`) or gone
+   * (`conversation.deleted`, which ends them).
+   */
   @Transactional()
   private async apply(
     userId: number,
@@ -243,24 +261,35 @@ export class ConversationsService {
   ): Promise<Map<string, number>> {
     const each = (reached: string[], status: number): Map<string, number> =>
       new Map(reached.map((id) => [id, status]));
+    const updated = (conversations: Conversation[]): Map<string, number> => {
+      this.recordUpdated(userId, conversations);
+      return each(
+        conversations.map((conversation) => conversation.id),
+        200,
+      );
+    };
+    const deleted = (reached: string[]): Map<string, number> => {
+      for (const id of reached) {
+        this.outbox.record({ userId, conversationId: id }, 'conversation.deleted', { id });
+      }
+      return each(reached, 204);
+    };
     switch (action) {
       case 'archive':
       case 'unarchive':
-        return each(
+        return updated(
           await this.conversations.setFlag(userId, ids, 'is_archived', action === 'archive'),
-          200,
         );
       case 'pin':
       case 'unpin':
-        return each(
+        return updated(
           await this.conversations.setFlag(userId, ids, 'is_pinned', action === 'pin'),
-          200,
         );
       case 'add_tags':
       case 'remove_tags':
         return this.retag(userId, ids, action, tags);
       case 'delete':
-        return each(await this.conversations.trash(userId, ids), 204);
+        return deleted(await this.conversations.trash(userId, ids));
       case 'restore': {
         const restored = await this.conversations.restore(userId, ids, this.trashDays);
         return each(
@@ -271,7 +300,7 @@ export class ConversationsService {
       case 'purge': {
         const owned = await this.conversations.lockOwned(userId, ids);
         await this.deletion.deleteUserConversations(userId, owned);
-        return each(owned, 204);
+        return deleted(owned);
       }
     }
   }
@@ -294,8 +323,18 @@ export class ConversationsService {
       changes.push({ id: row.id, tags: next });
       statuses.set(row.id, 200);
     }
-    await this.conversations.writeTags(userId, changes);
+    this.recordUpdated(userId, await this.conversations.writeTags(userId, changes));
     return statuses;
+  }
+
+  private recordUpdated(userId: number, conversations: Conversation[]): void {
+    for (const conversation of conversations) {
+      this.outbox.record(
+        { userId, conversationId: conversation.id },
+        'conversation.updated',
+        toConversationResponse(conversation),
+      );
+    }
   }
 
   /** For appends: reserves seq numbers inside the caller's transaction, or 404. */

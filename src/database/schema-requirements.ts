@@ -8,6 +8,9 @@ export const REQUIRED_TABLES = [
   'message_feedback',
   'agent_daily_stats',
   'agent_daily_conversations',
+  'message_streams',
+  'message_deltas',
+  'event_losses',
 ] as const;
 
 export const REQUIRED_INDEXES = [

@@ -8,11 +8,37 @@ import { serializeError } from './error-serializer';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** Routes whose query string is a credential (`?ticket=` of an event stream): never logged. */
+const SECRET_QUERY_ROUTES = /^\/api\/v1\/conversations\/[^/?]*\/events\/?(?=\?|$)/;
+
+/** The URL as logged: without the query string of a route that takes a credential in it. */
+export function loggedUrl(url: string): string {
+  const match = SECRET_QUERY_ROUTES.exec(url);
+  return match && url.length > match[0].length ? `${match[0]}?[redacted]` : url;
+}
+
+/** Fastify's request serializer, with `loggedUrl`. */
+function serializeRequest(request: {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: loggedUrl(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 /**
  * The process's one logger (pino), shared by Fastify's request log and Nest's own lines: JSON
  * lines, or for a developer's terminal the same lines made readable by pino-pretty. Request lines
- * carry method, URL and status only: no header, no body. The paths below are redacted anyway, in
- * case a future line adds headers.
+ * carry method, URL and status only: no header, no body, and no query of an event stream (its
+ * ticket). The paths below are redacted anyway, in case a future line adds headers.
  */
 export function createRootLogger(
   level: LogLevel,
@@ -24,7 +50,7 @@ export function createRootLogger(
     level,
     base: { service: 'model-chatbot-nestjs' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    serializers: { err: serializeError },
+    serializers: { err: serializeError, req: serializeRequest },
     redact: {
       paths: [
         'req.headers.authorization',

@@ -7,7 +7,10 @@ import { METRICS } from './metric-names';
 
 type Labels = 'method' | 'route' | 'status_code';
 
-/** Times every answer, labelled by the route template (bounded), never by the raw URL. */
+/**
+ * Times every answer, labelled by the route template (bounded), never by the raw URL. An event
+ * stream's lifetime is not a latency: streams are counted by `events_streams_open` instead.
+ */
 @Injectable()
 export class HttpMetrics implements OnApplicationBootstrap {
   constructor(
@@ -20,6 +23,7 @@ export class HttpMetrics implements OnApplicationBootstrap {
     if (!this.adapterHost.httpAdapter) return;
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onResponse', async (request, reply) => {
+      if (String(reply.raw.getHeader('content-type')).startsWith('text/event-stream')) return;
       this.duration.observe(
         {
           method: request.method,

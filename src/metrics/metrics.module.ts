@@ -113,6 +113,27 @@ const METRIC_PROVIDERS = [
     name: METRICS.retentionTrashed,
     help: 'Conversations the retention job moved to the trash (not updated for RETENTION_DAYS)',
   }),
+  makeCounterProvider({
+    name: METRICS.deltasAppended,
+    help: 'Pieces of text appended to streaming assistant messages',
+  }),
+  makeCounterProvider({
+    name: METRICS.streamsIncomplete,
+    help: 'Streaming messages that stopped without finishing (no write for STREAM_STALE_SECONDS), finalised by the sweep',
+  }),
+  makeGaugeProvider({
+    name: METRICS.eventStreamsOpen,
+    help: 'Event streams (Server-Sent Events) open on this replica',
+  }),
+  makeCounterProvider({
+    name: METRICS.eventsSent,
+    help: 'Events written to open event streams, by type (reset included)',
+    labelNames: ['type'],
+  }),
+  makeCounterProvider({
+    name: METRICS.eventsLost,
+    help: 'Writes whose events could not be published on the bus (the streams of their conversations are reset once it answers)',
+  }),
 ];
 
 /**

@@ -10,6 +10,8 @@ export const DISTRIBUTED_ON_USER_ID = [
   'messages',
   'message_feedback',
   'idempotency_keys',
+  'message_streams',
+  'message_deltas',
 ] as const;
 
 export interface TableReference {

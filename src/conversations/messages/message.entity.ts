@@ -15,6 +15,14 @@ export interface MessageUsage {
 }
 
 /**
+ * `complete` (the default, and every message written before streaming existed), `streaming`
+ * while an assistant reply arrives in deltas, then `complete` or `failed` as the agent finishes
+ * it, or `incomplete` when it stopped without finishing (no write for `STREAM_STALE_SECONDS`).
+ */
+export const MESSAGE_STATUSES = ['complete', 'streaming', 'failed', 'incomplete'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/**
  * The seed's `messages` table, plus columns of ours: `seq` (order within the conversation,
  * assigned in the append transaction), `user_id` (copied from the conversation inside the
  * insert, never from the client, so that per-user search need not join), `search_terms`, the
@@ -26,6 +34,7 @@ export interface MessageUsage {
 @Check('chk_messages_seq', '"seq" >= 1')
 // A root has depth 1 and every other message a parent; a null depth (not linked yet) passes.
 @Check('chk_messages_depth', '"depth" >= 1 AND ("parent_id" IS NULL) = ("depth" = 1)')
+@Check('chk_messages_status', `"status" IN ('complete', 'streaming', 'failed', 'incomplete')`)
 @Index('idx_messages_conversation_seq', ['conversationId', 'seq'], { unique: true })
 @Index('idx_messages_agent_used', ['agentUsed'])
 @Index('idx_messages_user_timestamp', ['userId', 'timestamp', 'seq'])
@@ -94,6 +103,12 @@ export class Message {
 
   /** The owner's rating, when reads join it (its own table, `message_feedback`). */
   feedback?: MessageFeedback | null;
+  /**
+   * As stored: a `streaming` message past its window reads `incomplete` before the sweep writes
+   * it, and its `content` stays empty until then (the text is in `message_deltas`).
+   */
+  @Column({ type: 'varchar', length: 20, default: 'complete' })
+  status!: MessageStatus;
 
   /** Index terms of `content` (search/search-terms.ts), written in the same INSERT. */
   @Column({ name: 'search_terms', type: 'text', array: true, default: () => "'{}'", select: false })

@@ -18,6 +18,7 @@ export function toMessageResponse(message: Message, siblings: SiblingPlace): Mes
     conversation_id: message.conversationId,
     seq: message.seq,
     role: message.role,
+    status: message.status,
     content: message.content,
     agent_used: message.agentUsed,
     routing_info: message.routingInfo ?? {},

@@ -1,6 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { FeedbackResponse } from './feedback/feedback.responses';
-import { MESSAGE_ROLES, type MessageRole, type MessageUsage } from './message.entity';
+import {
+  MESSAGE_ROLES,
+  MESSAGE_STATUSES,
+  type MessageRole,
+  type MessageStatus,
+  type MessageUsage,
+} from './message.entity';
 
 export class MessageUsageResponse {
   @ApiPropertyOptional() model?: string;
@@ -14,6 +20,12 @@ export class MessageResponse {
   @ApiProperty() conversation_id!: string;
   @ApiProperty({ description: '1, 2, 3... within the conversation, in append order' }) seq!: number;
   @ApiProperty({ enum: MESSAGE_ROLES }) role!: MessageRole;
+  @ApiProperty({
+    enum: MESSAGE_STATUSES,
+    description:
+      '`complete` (every message not streamed); `streaming` while an assistant reply arrives (`content` is its text so far); then `complete` or `failed` as the agent finished it, or `incomplete`: no write for `STREAM_STALE_SECONDS` (120 by default), its text kept',
+  })
+  status!: MessageStatus;
   @ApiProperty() content!: string;
   @ApiProperty({ type: String, nullable: true }) agent_used!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) routing_info!: Record<
@@ -52,6 +64,11 @@ export class MessageResponse {
     description: "The owner's rating of an assistant message; null when none",
   })
   feedback!: FeedbackResponse | null;
+}
+
+/** Whether answers holding these messages change without a write that invalidates the cache. */
+export function holdsStreaming(messages: MessageResponse[]): boolean {
+  return messages.some((message) => message.status === 'streaming');
 }
 
 export class MessagePageResponse {

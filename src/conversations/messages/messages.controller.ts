@@ -3,6 +3,7 @@ import {
   Controller,
   Get,
   Param,
+  Patch,
   Post,
   Query,
   UseGuards,
@@ -30,8 +31,11 @@ import { Idempotent } from '../../idempotency/idempotent.decorator';
 import { AppendMessagesDto } from './dto/append-messages.dto';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages-query.dto';
+import { isDelta, UpdateMessageDto } from './dto/update-message.dto';
 import { AppendedMessagesResponse } from '../conversation.responses';
-import { MessagePageResponse, MessageResponse } from './message.responses';
+import { MessageIdPipe } from './message-id.pipe';
+import { holdsStreaming, MessagePageResponse, MessageResponse } from './message.responses';
+import { MessageStreamsService } from './message-streams.service';
 import { MessagesService } from './messages.service';
 
 @ApiTags('messages')
@@ -42,18 +46,24 @@ import { MessagesService } from './messages.service';
 @UseInterceptors(UserCacheInterceptor)
 @Controller('api/v1/conversations/:id/messages')
 export class MessagesController {
-  constructor(private readonly messages: MessagesService) {}
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly streams: MessageStreamsService,
+  ) {}
 
   @Get()
-  @CachedRead((request) => {
-    const limit = firstPageLimit(request.query, LIMITS.messagesPageSize.default);
-    const { id } = request.params as { id: string };
-    return limit === null ? null : cacheKeys.firstMessagePage(id, limit);
-  })
+  @CachedRead(
+    (request) => {
+      const limit = firstPageLimit(request.query, LIMITS.messagesPageSize.default);
+      const { id } = request.params as { id: string };
+      return limit === null ? null : cacheKeys.firstMessagePage(id, limit);
+    },
+    { storable: (page: MessagePageResponse) => !holdsStreaming(page.messages) },
+  )
   @ApiOperation({
     summary: 'A page of messages, oldest first',
     description:
-      'One of `page`, `offset`, `cursor`, `before_seq` (the newest `limit` messages before it) or `after_seq` (the oldest `limit` after it). `next_cursor` continues in the same direction; with it, appends between reads neither repeat nor skip a message.',
+      'One of `page`, `offset`, `cursor`, `before_seq` (the newest `limit` messages before it) or `after_seq` (the oldest `limit` after it). `next_cursor` continues in the same direction; with it, appends between reads neither repeat nor skip a message. Answers carry an `ETag`: `If-None-Match` holding it answers 304 without a body.',
   })
   @ApiOkResponse({ type: MessagePageResponse })
   @ApiErrors(400, 403, 404)
@@ -80,5 +90,24 @@ export class MessagesController {
     @Body() body: AppendMessagesDto,
   ): Promise<AppendedMessagesResponse> {
     return this.messages.append(user, id, body.toMessages());
+  }
+
+  @Patch(':message_id')
+  @Idempotent()
+  @InvalidatesCache({ unless: (request) => isDelta(request.body) })
+  @ApiOperation({
+    summary: 'Add a delta to a streaming assistant message, or finish it',
+    description:
+      'Needs the `messages:write:assistant` scope. `{append, offset?}` adds text: `offset`, when sent, must equal the current content length, else 409 with `content_length` in the body, so that a retried delta is never stored twice; the answer is the message with its text so far. `{status: "complete" | "failed", content?, agent_used?, routing_info?, references?, metadata?}` finishes it (`content` replaces the streamed text) and moves the conversation\'s `updated_at` and `last_agent_used` as an append would. A message that is not streaming, or stopped for `STREAM_STALE_SECONDS` (it reads `incomplete`), answers 409 to both. Deltas change no cached read (answers holding a streaming message are never cached).',
+  })
+  @ApiOkResponse({ type: MessageResponse })
+  @ApiErrors(400, 403, 404, 409, 413, 422)
+  update(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', ConversationIdPipe) id: string,
+    @Param('message_id', MessageIdPipe) messageId: string,
+    @Body() body: UpdateMessageDto,
+  ): Promise<MessageResponse> {
+    return this.streams.update(user, id, messageId, body);
   }
 }

@@ -1,14 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectTransactionHost } from '@nestjs-cls/transactional';
+import { In } from 'typeorm';
+import type { JsonObject } from '../../common/json';
 import { INT32_MAX } from '../../common/limits';
 import { queryRows } from '../../database/query-rows';
 import type { Transactions } from '../../database/transactions';
 import type { BranchChoice } from './dto/list-messages-query.dto';
 import { feedbackFromRow } from './feedback/feedback.repository';
 import { MessageFeedback } from './feedback/message-feedback.entity';
-import { Message, type MessageRole } from './message.entity';
+import { Message, type MessageRole, type MessageStatus, type MessageUsage } from './message.entity';
 import { ONLY_CHILD, type SiblingPlace } from './message.mapper';
 import type { MessageWindow } from './message-window';
+import { MessageStreamsRepository, type MessageRef } from './message-streams.repository';
+import { searchTerms } from './search-terms';
 import type { ConversationKey } from '../conversation-key';
 import type { MessageRange } from '../user-export';
 
@@ -58,13 +62,28 @@ CROSS JOIN LATERAL (
   ) x
 ) s`;
 
+/** What ends a stream: its final status and text, and the fields the agent sent with them. */
+export interface FinalMessage {
+  status: Exclude<MessageStatus, 'streaming'>;
+  content: string;
+  agentUsed?: string;
+  routingInfo?: JsonObject;
+  references?: JsonObject[];
+  metadata?: JsonObject;
+  usage?: MessageUsage | null;
+}
+
 /**
  * Every query on `messages`, in the caller's transaction when there is one; callers have already
- * checked that the user owns the conversation.
+ * checked that the user owns the conversation. Messages come back as they read: a streaming one
+ * with its text so far, and `incomplete` once its window has passed.
  */
 @Injectable()
 export class MessagesRepository {
-  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
+  constructor(
+    @InjectTransactionHost() private readonly transactions: Transactions,
+    private readonly streams: MessageStreamsRepository,
+  ) {}
 
   async insert(messages: Message[]): Promise<void> {
     await this.transactions.tx.insert(Message, messages);
@@ -79,36 +98,33 @@ export class MessagesRepository {
     window: MessageWindow,
     branch: BranchChoice = 'active',
   ): Promise<Message[]> {
-    // One row per message (feedback is at most one per message): LIMIT applies as written.
-    const query = this.transactions.tx
-      .createQueryBuilder(Message, 'm')
-      .leftJoinAndMapOne(
-        'm.feedback',
-        MessageFeedback,
-        'f',
-        'f.message_id = m.id AND f.user_id = m.user_id',
-      )
-      .where('m.conversation_id = :conversationId', { conversationId: conversation.id })
-      .andWhere('m.user_id = :userId', { userId: conversation.userId })
-      .limit(window.limit);
-    // A literal, not a parameter: the planner matches it to the partial index's predicate.
-    if (branch === 'active') query.andWhere('m.on_active_branch = true');
-    switch (window.kind) {
-      case 'offset':
-        return query.orderBy('m.seq', 'ASC').offset(window.offset).getMany();
-      case 'after':
-        return query
-          .andWhere('m.seq > :afterSeq', { afterSeq: window.afterSeq })
-          .orderBy('m.seq', 'ASC')
-          .getMany();
-      case 'before': {
-        const newestFirst = await query
-          .andWhere('m.seq < :beforeSeq', { beforeSeq: window.beforeSeq })
-          .orderBy('m.seq', 'DESC')
-          .getMany();
-        return newestFirst.reverse();
-      }
-    }
+    return this.readable(await this.rowsOf(conversation, window, branch));
+  }
+
+  /** One message of the user's conversation, as it reads; null when there is none. */
+  async findOne(ref: MessageRef): Promise<Message | null> {
+    const message = await this.transactions.tx.findOneBy(Message, {
+      id: ref.messageId,
+      userId: ref.userId,
+      conversationId: ref.conversationId,
+    });
+    return message ? (await this.readable([message]))[0] : null;
+  }
+
+  /** Writes a finished stream's text (with its search terms, as on insert) once; the message. */
+  async finish(ref: MessageRef, final: FinalMessage): Promise<Message> {
+    const where = { id: ref.messageId, userId: ref.userId, status: 'streaming' as const };
+    await this.transactions.tx.update(Message, where, {
+      status: final.status,
+      content: final.content,
+      searchTerms: searchTerms(final.content),
+      ...(final.agentUsed !== undefined ? { agentUsed: final.agentUsed } : {}),
+      ...(final.routingInfo !== undefined ? { routingInfo: final.routingInfo } : {}),
+      ...(final.references !== undefined ? { references: final.references } : {}),
+      ...(final.metadata !== undefined ? { metadata: final.metadata } : {}),
+      ...(final.usage !== undefined ? { usage: final.usage } : {}),
+    });
+    return this.transactions.tx.findOneByOrFail(Message, { id: ref.messageId, userId: ref.userId });
   }
 
   /**
@@ -162,7 +178,7 @@ export class MessagesRepository {
     const rows: Record<string, unknown>[] = await this.transactions.tx.query(
       `SELECT m.id, m.conversation_id, m.user_id, m.seq, m.role, m.content, m.agent_used,
               m.routing_info, m."references", m.timestamp, m.metadata, m.parent_id, m.depth,
-              m.usage, f.message_id, f.rating, f.comment, f.reasons, f.created_at, f.updated_at
+              m.usage, m.status, f.message_id, f.rating, f.comment, f.reasons, f.created_at, f.updated_at
        FROM unnest($1::varchar[], $2::int[], $3::int[]) WITH ORDINALITY AS r(conversation_id, from_seq, to_seq, n)
        JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq BETWEEN r.from_seq AND r.to_seq
        LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = m.user_id
@@ -175,7 +191,7 @@ export class MessagesRepository {
         userId,
       ],
     );
-    return rows.map(messageFromRow);
+    return this.readable(rows.map(messageFromRow));
   }
 
   async stats(conversation: ConversationKey): Promise<MessageStats> {
@@ -218,6 +234,73 @@ export class MessagesRepository {
       lastMessageAt: epochs.length > 0 ? new Date(Math.max(...epochs)) : null,
     };
   }
+
+  private async rowsOf(
+    conversation: ConversationKey,
+    window: MessageWindow,
+    branch: BranchChoice,
+  ): Promise<Message[]> {
+    // One row per message (feedback is at most one per message): LIMIT applies as written.
+    const query = this.transactions.tx
+      .createQueryBuilder(Message, 'm')
+      .leftJoinAndMapOne(
+        'm.feedback',
+        MessageFeedback,
+        'f',
+        'f.message_id = m.id AND f.user_id = m.user_id',
+      )
+      .where('m.conversation_id = :conversationId', { conversationId: conversation.id })
+      .andWhere('m.user_id = :userId', { userId: conversation.userId })
+      .limit(window.limit);
+    // A literal, not a parameter: the planner matches it to the partial index's predicate.
+    if (branch === 'active') query.andWhere('m.on_active_branch = true');
+    switch (window.kind) {
+      case 'offset':
+        return query.orderBy('m.seq', 'ASC').offset(window.offset).getMany();
+      case 'after':
+        return query
+          .andWhere('m.seq > :afterSeq', { afterSeq: window.afterSeq })
+          .orderBy('m.seq', 'ASC')
+          .getMany();
+      case 'before': {
+        const newestFirst = await query
+          .andWhere('m.seq < :beforeSeq', { beforeSeq: window.beforeSeq })
+          .orderBy('m.seq', 'DESC')
+          .getMany();
+        return newestFirst.reverse();
+      }
+    }
+  }
+
+  /**
+   * Streaming messages get their text so far and, past their window, read `incomplete`. One
+   * finished between the two reads is read again, as it now is.
+   */
+  private async readable(messages: Message[]): Promise<Message[]> {
+    const streaming = messages.filter((message) => message.status === 'streaming');
+    if (streaming.length === 0) return messages;
+    const { userId } = streaming[0];
+    const texts = await this.streams.read(
+      userId,
+      streaming.map((message) => message.id),
+    );
+    const finished = streaming.filter((message) => !texts.has(message.id)).map(({ id }) => id);
+    const reread = new Map(
+      finished.length === 0
+        ? []
+        : (await this.transactions.tx.findBy(Message, { userId, id: In(finished) })).map(
+            (message) => [message.id, message],
+          ),
+    );
+    return messages.map((message) => {
+      if (message.status !== 'streaming') return message;
+      const streamed = texts.get(message.id);
+      if (!streamed) return reread.get(message.id) ?? message;
+      message.content = streamed.text;
+      if (streamed.stale) message.status = 'incomplete';
+      return message;
+    });
+  }
 }
 
 function messageFromRow(row: Record<string, unknown>): Message {
@@ -236,6 +319,7 @@ function messageFromRow(row: Record<string, unknown>): Message {
     parentId: row.parent_id,
     depth: row.depth,
     usage: row.usage,
+    status: row.status,
     feedback: row.message_id === null ? null : feedbackFromRow(row),
   });
 }

@@ -7,6 +7,7 @@ import { AGENT_WRITE_SCOPE, type AuthenticatedUser } from '../../auth/authentica
 import { pageOf } from '../../common/pagination';
 import { toConversationResponse } from '../conversation.mapper';
 import { ConversationsService } from '../conversations.service';
+import { EventOutbox } from '../../events/event-outbox';
 import { countAppended } from '../../metrics/count-messages';
 import { METRICS } from '../../metrics/metric-names';
 import type { CreateMessageDto } from './dto/create-message.dto';
@@ -16,8 +17,9 @@ import { ONLY_CHILD, toMessageResponse } from './message.mapper';
 import type { AppendedMessagesResponse } from '../conversation.responses';
 import type { MessagePageResponse } from './message.responses';
 import { cutPage, toWindow } from './message-window';
+import { MessageStreamsRepository } from './message-streams.repository';
 import { MessagesRepository } from './messages.repository';
-import { answersOf, buildMessages, lastAgentOf } from './new-messages';
+import { answersOf, buildMessages, lastAgentOf, streamedTextOf } from './new-messages';
 
 @Injectable()
 export class MessagesService {
@@ -26,6 +28,8 @@ export class MessagesService {
     private readonly messages: MessagesRepository,
     private readonly branches: BranchesService,
     private readonly agentStats: AgentStatsRecorder,
+    private readonly streams: MessageStreamsRepository,
+    private readonly outbox: EventOutbox,
     @InjectMetric(METRICS.messagesAppended) private readonly appended: Counter<'role' | 'agent'>,
   ) {}
 
@@ -64,7 +68,8 @@ export class MessagesService {
    * Appends one message or an exchange in one transaction: seq numbers, `message_count`,
    * `updated_at`, `last_agent_used`, the head and the agents' figures move together, or nothing
    * is stored. The first message follows its `parent_id` (the head when absent), each next one
-   * the previous.
+   * the previous. A `streaming` message is stored at once, empty, and its stream opened with the
+   * text it was sent with; it counts among the agents' answers when it ends.
    */
   @Transactional()
   async append(
@@ -93,6 +98,19 @@ export class MessagesService {
     await this.messages.insert(messages);
     const moved = await this.conversations.setHead(conversation, messages[messages.length - 1].id);
     await this.agentStats.recordAnswers(conversationId, answersOf(messages));
+    const streaming = messages.flatMap((message, index) =>
+      message.status === 'streaming' ? [{ message, text: streamedTextOf(inputs[index]) }] : [],
+    );
+    await this.streams.start(
+      streaming.map(({ message, text }) => ({
+        userId: user.id,
+        conversationId,
+        messageId: message.id,
+        text,
+      })),
+    );
+    // As it reads from now on: its text so far.
+    for (const { message, text } of streaming) message.content = text;
     // Each new message has the highest seq among its siblings.
     const stored = messages.map((message, index) =>
       toMessageResponse(
@@ -101,11 +119,15 @@ export class MessagesService {
       ),
     );
     countAppended(this.appended, stored);
-    return {
+    const answer = {
       conversation_id: conversationId,
       messages: stored,
       conversation: toConversationResponse(moved),
     };
+    const target = { userId: user.id, conversationId };
+    for (const message of stored) this.outbox.record(target, 'message.created', message);
+    this.outbox.record(target, 'conversation.updated', answer.conversation);
+    return answer;
   }
 }
 

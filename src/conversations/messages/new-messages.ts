@@ -17,7 +17,8 @@ export const NEW_ROOT: BranchPoint = { id: null, depth: 0 };
  * Builds the rows of messages appended in one transaction: consecutive seq from `firstSeq`, the
  * owner copied from the conversation (never from the client), one timestamp for the batch (seq
  * orders them), and one line of the tree: the first follows `follows`, each next one the
- * previous, all on the active branch.
+ * previous, all on the active branch. A streaming message's row starts empty: its text lives in
+ * its stream until it ends (`streamedTextOf`).
  */
 export function buildMessages(
   inputs: CreateMessageDto[],
@@ -41,21 +42,27 @@ export function buildMessages(
       userId: target.userId,
       seq: target.firstSeq + index,
       role: input.role,
-      content: input.content,
+      status: input.status ?? 'complete',
+      content: input.status === 'streaming' ? '' : input.content,
       agentUsed: input.agent_used ?? null,
       routingInfo: input.routing_info ?? {},
       references: input.references ?? [],
       timestamp: target.timestamp,
       metadata: input.metadata ?? {},
       usage: input.usage ? usageAsWritten(input.usage) : null,
-      searchTerms: searchTerms(input.content),
+      searchTerms: input.status === 'streaming' ? [] : searchTerms(input.content),
     }),
   );
 }
 
 /** The fields the caller sent, and only those (a validated DTO holds the others as undefined). */
-function usageAsWritten(usage: MessageUsage): MessageUsage {
+export function usageAsWritten(usage: MessageUsage): MessageUsage {
   return Object.fromEntries(Object.entries(usage).filter(([, value]) => value !== undefined));
+}
+
+/** The text a streaming message starts with (its first delta, possibly empty). */
+export function streamedTextOf(input: CreateMessageDto): string {
+  return input.content ?? '';
 }
 
 /** The agent of the newest assistant message that names one: it becomes `last_agent_used`. */
@@ -67,10 +74,13 @@ export function lastAgentOf(inputs: CreateMessageDto[]): string | null {
   return null;
 }
 
-/** The assistant messages of an append, as the agents' figures count them. */
+/**
+ * The assistant messages among `messages`, as the agents' figures count them: a streaming one
+ * counts when it ends, with the usage it ends with.
+ */
 export function answersOf(messages: readonly Message[]): RecordedAnswer[] {
   return messages
-    .filter((message) => message.role === 'assistant')
+    .filter((message) => message.role === 'assistant' && message.status !== 'streaming')
     .map((message) => ({
       agent: message.agentUsed,
       userId: message.userId,

@@ -13,7 +13,7 @@ import {
   Validate,
 } from 'class-validator';
 import { LIMITS } from '../../../common/limits';
-import { CreateMessageDto } from './create-message.dto';
+import { CreateMessageDto, hasContentToCheck } from './create-message.dto';
 
 const SINGLE_MESSAGE_FIELDS = [
   'role',
@@ -24,6 +24,7 @@ const SINGLE_MESSAGE_FIELDS = [
   'metadata',
   'parent_id',
   'usage',
+  'status',
 ] as const;
 
 @ValidatorConstraint({ name: 'oneMessageOrMany' })
@@ -90,13 +91,27 @@ export class AppendMessagesDto extends CreateMessageDto {
   /** The messages to store, whichever form the body took. */
   toMessages(): CreateMessageDto[] {
     if (this.messages) return this.messages;
-    const { role, content, agent_used, routing_info, references, metadata, parent_id, usage } =
-      this;
-    return [{ role, content, agent_used, routing_info, references, metadata, parent_id, usage }];
+    const {
+      role,
+      content,
+      agent_used,
+      routing_info,
+      references,
+      metadata,
+      parent_id,
+      usage,
+      status,
+    } = this;
+    return [
+      { role, content, agent_used, routing_info, references, metadata, parent_id, usage, status },
+    ];
   }
 }
 
-// The single-message fields are required only when `messages` is absent.
-for (const field of ['role', 'content'] as const) {
-  ValidateIf(singleMessage)(AppendMessagesDto.prototype, field);
-}
+// The single-message fields are required only when `messages` is absent. A subclass's ValidateIf
+// replaces its parent's on the same field: content's own condition is repeated here.
+ValidateIf(singleMessage)(AppendMessagesDto.prototype, 'role');
+ValidateIf((body: AppendMessagesDto) => singleMessage(body) && hasContentToCheck(body))(
+  AppendMessagesDto.prototype,
+  'content',
+);

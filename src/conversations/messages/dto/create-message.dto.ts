@@ -5,6 +5,7 @@ import {
   IsObject,
   IsOptional,
   Validate,
+  ValidateIf,
   ValidateNested,
   ValidatorConstraint,
   type ValidationArguments,
@@ -26,6 +27,25 @@ class UsageOnAssistantMessages implements ValidatorConstraintInterface {
   }
 }
 
+/** What a new message can be: whole, or the start of an assistant reply that streams. */
+export const NEW_MESSAGE_STATUSES = ['complete', 'streaming'] as const;
+export type NewMessageStatus = (typeof NEW_MESSAGE_STATUSES)[number];
+
+/** A streaming message may come without its first text; every other message has content. */
+export const hasContentToCheck = (message: CreateMessageDto): boolean =>
+  message.status !== 'streaming' || message.content !== undefined;
+
+@ValidatorConstraint({ name: 'streamsOnlyAsAssistant' })
+class StreamsOnlyAsAssistant implements ValidatorConstraintInterface {
+  validate(status: unknown, args: ValidationArguments): boolean {
+    return status !== 'streaming' || (args.object as CreateMessageDto).role === 'assistant';
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} streaming is for assistant messages only`;
+  }
+}
+
 export class CreateMessageDto {
   @ApiProperty({
     enum: MESSAGE_ROLES,
@@ -34,9 +54,29 @@ export class CreateMessageDto {
   @IsIn(MESSAGE_ROLES)
   role!: MessageRole;
 
-  @ApiProperty({ minLength: 1, maxLength: LIMITS.contentLength })
-  @IsText(1, LIMITS.contentLength)
+  @ApiProperty({
+    minLength: 0,
+    maxLength: LIMITS.contentLength,
+    description:
+      'At least 1 character, except for a streaming message: its text so far, possibly empty or absent',
+  })
+  @ValidateIf(hasContentToCheck)
+  @IsText(
+    (message) => ((message as CreateMessageDto).status === 'streaming' ? 0 : 1),
+    LIMITS.contentLength,
+  )
   content!: string;
+
+  @ApiPropertyOptional({
+    enum: NEW_MESSAGE_STATUSES,
+    default: 'complete',
+    description:
+      '`streaming` (an `assistant` message only) stores the message now and takes its text in deltas: `PATCH /:id/messages/:message_id` with `{append, offset}`, then `{status: "complete" | "failed"}`',
+  })
+  @IsOptional()
+  @IsIn(NEW_MESSAGE_STATUSES)
+  @Validate(StreamsOnlyAsAssistant)
+  status?: NewMessageStatus;
 
   @ApiPropertyOptional({ maxLength: LIMITS.agentNameLength, example: 'regulation_agent' })
   @IsOptional()

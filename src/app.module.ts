@@ -13,6 +13,7 @@ import { HealthModule } from './health/health.module';
 import { MeModule } from './me/me.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PurgeSchedulerModule } from './retention/purge-scheduler.module';
+import { ReadRoutingModule } from './read-routing/read-routing.module';
 import { SearchModule } from './search/search.module';
 
 /** Composition root: infrastructure first, then the features. */
@@ -27,6 +28,7 @@ export class AppModule {
         MetricsModule,
         CacheModule.forRoot(config.redis),
         EventsModule.forRoot(config.redis),
+        ReadRoutingModule,
         HealthModule,
         ConversationsModule,
         SearchModule,

@@ -7,6 +7,7 @@ import { describeConnectionFailure, isConnectionFailure } from './database/datab
 import { openDatabaseTarget } from './database/database-target';
 import { refusePredecessorDatabase, SetupError } from './database/schema-setup';
 import { CLOSE_DEADLINE_MS, ShutdownState } from './health/shutdown-state';
+import { describeRedis } from './redis/redis-client';
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
@@ -47,10 +48,11 @@ async function bootstrap(): Promise<void> {
   process.once('SIGINT', () => void shutDown('SIGINT'));
 
   await app.listen(config.port, '0.0.0.0');
-  const cache = config.redis
-    ? `Redis at ${config.redis.host}:${config.redis.port}`
-    : 'in-process memory';
-  logger.log(`serving on port ${config.port}; database: ${database.description}; cache: ${cache}`);
+  const cache = config.redis ? describeRedis(config.redis) : 'in-process memory';
+  const replicas = config.postgres.readReplicas.map((replica) => replica.name).join(', ');
+  logger.log(
+    `serving on port ${config.port}; database: ${database.description}${replicas ? `; read replicas: ${replicas}` : ''}; cache: ${cache}`,
+  );
 }
 
 bootstrap().catch((error: unknown) => {

@@ -161,7 +161,7 @@ describeWithRedis('session cache on Redis', () => {
         keys.push(...batch);
       expect(keys.length).toBeGreaterThan(5);
       for (const key of keys) {
-        expect(key).toMatch(new RegExp(`^${prefix}:u:(${ALICE}|${BOB}):`));
+        expect(key).toMatch(new RegExp(`^${prefix}:\\{u:(${ALICE}|${BOB})\\}:`));
         expect(key).not.toContain(token);
         expect(key).not.toMatch(/[가-힣]|count my queries/);
         expect(await client.pTTL(key)).toBeGreaterThan(0);

@@ -76,6 +76,39 @@ describe('deploy/k8s', () => {
     expect(config.postgres.migrationsRun).toBe(false);
   });
 
+  it('describes each mode in the ConfigMap with settings that pass validation: pooler, read replicas, Redis Cluster, Sentinel', () => {
+    // Consecutive commented `KEY: value` lines form one alternative to the values in force.
+    const alternatives: Array<Record<string, string>> = [];
+    let current: Record<string, string> | null = null;
+    for (const line of readFileSync(join(K8S, 'configmap.yaml'), 'utf8').split('\n')) {
+      const setting = /^\s*#\s+([A-Z][A-Z0-9_]+): (.+)$/.exec(line);
+      if (!setting) {
+        current = null;
+        continue;
+      }
+      if (!current) alternatives.push((current = {}));
+      current[setting[1]] = String(parseAllDocuments(`v: ${setting[2]}`)[0].toJS().v);
+    }
+    const secret = byKind('Secret').find(
+      (manifest) => manifest.metadata.name === 'model-chatbot',
+    ) as unknown as { stringData: Record<string, string> };
+    const configs = alternatives.map((alternative) =>
+      buildConfig({ ...configMap, ...secret.stringData, ...alternative }),
+    );
+    expect(
+      configs.map(({ postgres, redis }) => [
+        postgres.pooler,
+        postgres.readReplicas.length,
+        redis?.mode,
+      ]),
+    ).toEqual([
+      ['pgbouncer', 0, 'standalone'],
+      ['none', 2, 'standalone'],
+      ['none', 0, 'cluster'],
+      ['none', 0, 'sentinel'],
+    ]);
+  });
+
   it('exposes the port the app listens on, and the Service targets it', () => {
     const { port } = buildConfig({ ...configMap, AUTH_JWT_SECRET: 'x'.repeat(32) });
     expect(container.ports).toEqual([{ name: 'http', containerPort: port }]);

@@ -1,17 +1,17 @@
-import type { RedisClientType } from '@keyv/redis';
 import type { BusEvent } from '../src/events/conversation-event';
 import { EVENT_RETENTION, type EventRetention } from '../src/events/event-retention';
 import { RedisEventBus } from '../src/events/redis-event-bus';
-import { createRedisClient } from '../src/redis/redis-client';
+import type { RedisConfig } from '../src/config/app-config';
+import { createRedisClient, type RedisConnection } from '../src/redis/redis-client';
 import { redisCli, TestRedisServer } from './support/redis-server';
 
 const target = { userId: 7, conversationId: 'conv_history' };
-const KEY = `history:u:7:events:conv_history`;
+const KEY = `history:{u:7}:events:conv_history`;
 
 /** The Redis bus's publish script and resume, against a Redis of this test's own. */
 describe('the Redis event history', () => {
   let redis: TestRedisServer;
-  const clients: RedisClientType[] = [];
+  const clients: RedisConnection[] = [];
   const buses: RedisEventBus[] = [];
 
   beforeAll(async () => {
@@ -25,7 +25,13 @@ describe('the Redis event history', () => {
   });
 
   async function busWith(retention: EventRetention): Promise<RedisEventBus> {
-    const config = { host: '127.0.0.1', port: redis.port, db: 0, password: '', tls: false };
+    const config: RedisConfig = {
+      mode: 'standalone',
+      nodes: [{ host: '127.0.0.1', port: redis.port }],
+      db: 0,
+      password: '',
+      tls: false,
+    };
     const commands = createRedisClient(config, { reconnect: true });
     await commands.connect();
     clients.push(commands);

@@ -238,7 +238,7 @@ describe('event streams across two replicas', () => {
       ]);
     }
     // Retention dropped the events after the client's last one (trimmed here by hand).
-    const key = `events:u:${ALICE}:events:${conversation.id}`;
+    const key = `events:{u:${ALICE}}:events:${conversation.id}`;
     await redisCli(redis.port, ['XTRIM', key, 'MAXLEN', '1']);
     const trimmed = await open(one, conversation.id, {
       ...api.auth(ALICE),
@@ -319,7 +319,9 @@ describe('event streams across two replicas', () => {
     expect(foreign.status).toBe(404);
 
     const expiring = await issue(conversation.id);
-    const keys = (await redisCli(redis.port, ['--scan', '--pattern', `events:u:${ALICE}:ticket:*`]))
+    const keys = (
+      await redisCli(redis.port, ['--scan', '--pattern', `events:{u:${ALICE}}:ticket:*`])
+    )
       .split('\n')
       .filter(Boolean);
     expect(keys).toHaveLength(1);

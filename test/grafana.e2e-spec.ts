@@ -12,7 +12,7 @@ describe('deploy/grafana/dashboard.json', () => {
       (panel.targets ?? []).map((target) => target.expr),
   );
 
-  it('charts request rate, errors, latency, pool, cache hit ratio and messages by agent', () => {
+  it('charts request rate, errors, latency, pool, cache hit ratio, messages by agent, replica lag and pooler use', () => {
     const titles = dashboard.panels.map((panel: { title: string }) => panel.title).join(' | ');
     for (const topic of [
       'Request rate',
@@ -21,6 +21,8 @@ describe('deploy/grafana/dashboard.json', () => {
       'pool',
       'Cache hit ratio',
       'Messages appended by agent',
+      'Read replica lag',
+      'Pooler use',
     ]) {
       expect(titles).toContain(topic);
     }

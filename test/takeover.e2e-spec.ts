@@ -330,8 +330,8 @@ describeWithRedis('acting for a user: the rate limit and the cache are that user
       }
       expect(keys).toEqual(
         expect.arrayContaining([
-          `${prefix}:u:${ALICE}:ratelimit:default`,
-          `${prefix}:u:${BOB}:ratelimit:default`,
+          `${prefix}:{u:${ALICE}}:ratelimit:default`,
+          `${prefix}:{u:${BOB}}:ratelimit:default`,
         ]),
       );
       expect(keys.some((key) => key.includes('ai-gateway'))).toBe(false);

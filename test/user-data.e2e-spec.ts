@@ -260,7 +260,10 @@ describeWithRedis('erasure: POST /api/v1/me/erasure and npm run user:erase', () 
 
   async function redisKeysOf(userId: number): Promise<string[]> {
     const keys: string[] = [];
-    for await (const batch of redis.scanIterator({ MATCH: `${prefix}:u:${userId}:*`, COUNT: 500 }))
+    for await (const batch of redis.scanIterator({
+      MATCH: `${prefix}:{u:${userId}}:*`,
+      COUNT: 500,
+    }))
       keys.push(...batch);
     return keys;
   }

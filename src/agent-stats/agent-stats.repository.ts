@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
-import type { Transactions } from '../database/transactions';
+import { Transactions } from '../database/transactions';
 import type { RollupDelta } from './answer-rollup';
 import type { StatsWindow } from './stats-window';
 
@@ -57,7 +56,7 @@ export interface AgentTotals {
  */
 @Injectable()
 export class AgentStatsRepository {
-  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
+  constructor(private readonly transactions: Transactions) {}
 
   async addAnswers(conversationId: string, deltas: RollupDelta[]): Promise<void> {
     await this.transactions.tx.query(ADD_ANSWERS_SQL, [JSON.stringify(deltas), conversationId]);

@@ -1,4 +1,15 @@
 /**
+ * The user's part of every Redis key of this service: `{u:<id>}`. The braces are a Redis Cluster
+ * hash tag: only `u:<id>` is hashed, so all of one user's keys (cache version and entries,
+ * rate-limit counter, write position) live in one slot, and a MULTI or script over them works on
+ * a cluster as on a single server. Keys were `<prefix>:u:<id>:...` before: entries in the old
+ * format are never read again and expire with their TTL.
+ */
+export function userTag(userId: number): string {
+  return `{u:${userId}}`;
+}
+
+/**
  * Every cache key is built here. Each one holds the user, and entries hold the user's current
  * cache version, so that a write makes all of that user's cached answers unreachable at once
  * (no KEYS scan, no per-entry delete) and no user can ever read another's entry. Keys carry ids
@@ -6,10 +17,13 @@
  */
 export const cacheKeys = {
   /** The user's cache version: a random token replaced on every write. */
-  version: (prefix: string, userId: number): string => `${prefix}:u:${userId}:version`,
+  version: (prefix: string, userId: number): string => `${prefix}:${userTag(userId)}:version`,
 
   entry: (prefix: string, userId: number, version: string, read: string): string =>
-    `${prefix}:u:${userId}:v:${version}:${read}`,
+    `${prefix}:${userTag(userId)}:v:${version}:${read}`,
+
+  /** Where the user's last write is in the primary's WAL (read-your-writes on replicas). */
+  writePosition: (prefix: string, userId: number): string => `${prefix}:${userTag(userId)}:wal`,
 
   conversation: (conversationId: string): string => `conversation:${conversationId}`,
 
@@ -20,22 +34,22 @@ export const cacheKeys = {
   tags: (): string => 'tags',
   /**
    * A SCAN pattern for every key of the user: cache entries, the version, rate-limit counters
-   * (`<prefix>:u:<id>:ratelimit:...`) and whatever else follows the `u:<id>:` rule.
+   * (`<prefix>:{u:<id>}:ratelimit:...`), events, tickets and whatever else follows the rule.
    */
   everythingOf: (prefix: string, userId: number): string =>
-    `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:u:${userId}:*`,
+    `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:${userTag(userId)}:*`,
 
   /** A conversation's recent events (a Redis stream), which `Last-Event-ID` resumes from. */
   eventHistory: (prefix: string, userId: number, conversationId: string): string =>
-    `${prefix}:u:${userId}:events:${conversationId}`,
+    `${prefix}:${userTag(userId)}:events:${conversationId}`,
 
   /** The Pub/Sub channel its events are delivered on, to every replica with a stream open. */
   eventChannel: (prefix: string, userId: number, conversationId: string): string =>
-    `${prefix}:u:${userId}:events:${conversationId}:live`,
+    `${prefix}:${userTag(userId)}:events:${conversationId}:live`,
 
   /** A single-use stream ticket, named by a digest of its secret (never the secret itself). */
   eventTicket: (prefix: string, userId: number, secretDigest: string): string =>
-    `${prefix}:u:${userId}:ticket:${secretDigest}`,
+    `${prefix}:${userTag(userId)}:ticket:${secretDigest}`,
 };
 
 /** The version a user has before any write reached the cache (or after the version expired). */

@@ -1,10 +1,14 @@
-import KeyvRedis, { type RedisClientType } from '@keyv/redis';
+import KeyvRedis from '@keyv/redis';
 import { Logger } from '@nestjs/common';
 import { createCache, type Cache } from 'cache-manager';
 import { createKeyv as createMemoryKeyv } from 'cacheable';
 import { Keyv } from 'keyv';
 import type { RedisConfig } from '../config/app-config';
-import { createRedisClient, REDIS_CONNECT_TIMEOUT_MS } from '../redis/redis-client';
+import {
+  createRedisClient,
+  REDIS_CONNECT_TIMEOUT_MS,
+  type RedisConnection,
+} from '../redis/redis-client';
 
 /** Bounds every Redis call: a dead or slow Redis costs a request this much at most. */
 export const CACHE_OPERATION_TIMEOUT_MS = 150;
@@ -14,12 +18,12 @@ export interface CacheStore {
   cache: Cache;
   /** Whether a call can succeed now; always true for the in-memory store. */
   isReady(): boolean;
-  /** Round trip to Redis (health checks); resolves at once for memory. */
+  /** Round trip to Redis, every master of a cluster (health checks); resolves at once for memory. */
   ping(): Promise<void>;
   close(): Promise<void>;
   kind: 'redis' | 'memory';
-  /** The Redis client itself, for the shared rate-limit counters; absent in memory mode. */
-  redis?: RedisClientType;
+  /** The Redis connection itself, for the shared counters and positions; absent in memory mode. */
+  redis?: RedisConnection;
 }
 
 /**
@@ -42,11 +46,16 @@ export async function openCacheStore(
       close: async () => undefined,
     };
   }
-  const client = createRedisClient(redis, { reconnect: true });
-  reportConnectionChanges(client, logger);
+  const connection = createRedisClient(redis, { reconnect: true });
+  reportConnectionChanges(connection, logger);
   // Boot does not wait for Redis: the app serves from PostgreSQL until it connects.
-  await Promise.race([client.connect().catch(() => undefined), delay(REDIS_CONNECT_TIMEOUT_MS)]);
-  const store = new KeyvRedis(client, {
+  await Promise.race([
+    connection.connect().catch(() => undefined),
+    delay(REDIS_CONNECT_TIMEOUT_MS),
+  ]);
+  // @keyv/redis speaks each mode's client; it is only called while the connection is ready
+  // (SessionCache checks first), so it never tries to connect one itself.
+  const store = new KeyvRedis(connection.commands, {
     throwOnConnectError: false,
     throwOnErrors: false,
     connectionTimeout: CACHE_OPERATION_TIMEOUT_MS,
@@ -69,27 +78,24 @@ export async function openCacheStore(
   return {
     cache,
     kind: 'redis',
-    redis: client,
-    isReady: () => client.isReady,
+    redis: connection,
+    isReady: () => connection.isReady(),
     ping: async () => {
-      await client.ping();
+      if (!connection.isReady()) throw new Error('Redis is not connected');
+      await connection.ping();
     },
-    close: async () => {
-      if (client.isOpen) client.destroy();
-    },
+    close: async () => connection.destroy(),
   };
 }
 
-function reportConnectionChanges(client: RedisClientType, logger: Logger): void {
+function reportConnectionChanges(connection: RedisConnection, logger: Logger): void {
   let connected = false;
-  client.on('ready', () => {
-    connected = true;
-    logger.log('Redis connected');
-  });
-  client.on('error', () => {
+  connection.onConnectionChange((now) => {
+    if (now && !connected) logger.log('Redis connected');
     // One line per outage, not one per reconnect attempt; the error text may name the host.
-    if (connected) logger.warn('Redis connection lost: serving from PostgreSQL until it returns');
-    connected = false;
+    if (!now && connected)
+      logger.warn('Redis connection lost: serving from PostgreSQL until it returns');
+    connected = now;
   });
 }
 

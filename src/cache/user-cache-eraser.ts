@@ -5,11 +5,9 @@ import { cacheKeys } from './cache-keys';
 import type { CacheStore } from './cache-store';
 import { CACHE_STORE, SessionCache } from './session-cache.service';
 
-const SCAN_COUNT = 500;
-
 /**
  * Deletes everything Redis keeps for a user (an erasure): found with SCAN MATCH on the user's
- * key prefix, never KEYS, and unlinked batch by batch. In memory mode (one process, nothing
+ * key prefix (on every master of a cluster), never KEYS, and unlinked batch by batch. In memory mode (one process, nothing
  * shared) the user's version is replaced, which makes every entry unreachable until it is evicted.
  */
 @Injectable()
@@ -34,11 +32,9 @@ export class UserCacheEraser {
     let erased = 0;
     try {
       if (!this.store.isReady()) throw new Error('Redis is not connected');
-      for await (const keys of client.scanIterator({
-        MATCH: cacheKeys.everythingOf(this.prefix, userId),
-        COUNT: SCAN_COUNT,
-      })) {
-        if (keys.length > 0) erased += await client.unlink(keys);
+      // One user's keys share a slot (cache-keys.ts): each batch unlinks on one node.
+      for await (const keys of client.scan(cacheKeys.everythingOf(this.prefix, userId))) {
+        if (keys.length > 0) erased += await client.commands.unlink(keys);
       }
     } catch {
       throw new ServiceUnavailableException(

@@ -8,8 +8,12 @@ import { databaseHealthCheck } from '../database/database-health';
 import { openDatabaseTarget, type DatabaseTarget } from '../database/database-target';
 import type { DatabaseEndpoint } from '../database/embedded-postgres';
 import { setUpSchema, SetupError } from '../database/schema-setup';
-import { createRedisClient } from '../redis/redis-client';
+import { withTimeout } from '../common/with-timeout';
+import { createRedisClient, describeRedis } from '../redis/redis-client';
 import { ProgressLine } from './progress';
+
+/** A sentinel-managed client retries for a while on its own: the check waits this long at most. */
+const REDIS_CHECK_TIMEOUT_MS = 5000;
 
 const USAGE = `usage: npm run db:setup [-- --test | --info | --dry-run] [--batch-size N]
   (none)        create the database if missing, upgrade a model-chatbot-fastapi database in
@@ -67,7 +71,7 @@ function printInfo(config: AppConfig): void {
     `pool: ${postgres.poolSize} + ${postgres.maxOverflow} overflow, statement timeout ${postgres.statementTimeoutMs} ms`,
     `migrations at boot: ${postgres.migrationsRun ? 'yes' : 'no'}`,
     redis
-      ? `redis: ${redis.tls ? 'rediss' : 'redis'}://${redis.host}:${redis.port} db ${redis.db} (password ${redis.password ? 'set' : 'not set'})`
+      ? `redis: ${describeRedis(redis)}${redis.tls ? ' over TLS' : ''}, db ${redis.db} (password ${redis.password ? 'set' : 'not set'})`
       : 'redis: not configured, in-process memory cache',
     `cache ttl: ${cache.ttlSeconds} s, key prefix ${cache.keyPrefix}`,
     `jwt: ${config.auth.publicKey ? 'public key (RS256/ES256)' : config.auth.usingDevelopmentKey ? 'development key (set AUTH_JWT_SECRET)' : 'HS256 secret set'}`,
@@ -94,7 +98,7 @@ async function testConnections(config: AppConfig, target: DatabaseTarget): Promi
   if (config.redis) {
     const problem = await pingRedis(config);
     if (problem) {
-      console.error(`Redis: FAILED at ${config.redis.host}:${config.redis.port}: ${problem}`);
+      console.error(`Redis: FAILED (${describeRedis(config.redis)}): ${problem}`);
       failures += 1;
     } else {
       console.log('Redis: ok');
@@ -139,10 +143,16 @@ async function setUp(
 
 async function pingRedis(config: AppConfig): Promise<string | null> {
   const client = createRedisClient(config.redis!, { reconnect: false });
-  client.on('error', () => undefined);
+  client.onConnectionChange(() => undefined);
   try {
-    await client.connect();
-    await client.ping();
+    // Every master of a cluster; the primary the sentinels name.
+    await withTimeout(
+      (async () => {
+        await client.connect();
+        await client.ping();
+      })(),
+      REDIS_CHECK_TIMEOUT_MS,
+    );
     return null;
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -151,8 +161,7 @@ async function pingRedis(config: AppConfig): Promise<string | null> {
       return 'authentication failed: check REDIS_PASSWORD';
     return 'Redis is not answering';
   } finally {
-    // A client that never connected has nothing to close.
-    if (client.isOpen) client.destroy();
+    client.destroy();
   }
 }
 

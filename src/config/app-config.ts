@@ -1,8 +1,20 @@
-import type { LOG_LEVELS, POOLERS, SSL_MODES } from './environment';
+import type { LOG_LEVELS, POOLERS, REDIS_MODES, SSL_MODES } from './environment';
 
 export type SslMode = (typeof SSL_MODES)[number];
 export type Pooler = (typeof POOLERS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export type RedisMode = (typeof REDIS_MODES)[number];
+
+/** A server's address as configured (`host[:port]`, the default port filled in). */
+export interface Address {
+  host: string;
+  port: number;
+}
+
+export interface ReadReplicaConfig extends Address {
+  /** `host:port`: how logs and metric labels name it (configured, never user input). */
+  name: string;
+}
 
 export interface PostgresConfig {
   /** Unset: an embedded PostgreSQL is started under `dataDir`. */
@@ -26,13 +38,24 @@ export interface PostgresConfig {
    * LISTEN), which a transaction pooler cannot give. Defaults to `host` and `port`.
    */
   session: { host?: string; port: number };
+  /** Streaming replicas reads may go to (POSTGRES_READ_HOSTS); empty: every query on the primary. */
+  readReplicas: ReadReplicaConfig[];
+  /** A replica further behind than this, or not answering, is not read from. */
+  readMaxLagMs: number;
   dataDir: string;
   migrationsRun: boolean;
 }
 
 export interface RedisConfig {
-  host: string;
-  port: number;
+  mode: RedisMode;
+  /**
+   * standalone: the server; cluster: the seed nodes the topology is learnt from (REDIS_HOST:PORT
+   * first, then REDIS_CLUSTER_NODES); sentinel: the sentinels (REDIS_SENTINELS).
+   */
+  nodes: Address[];
+  /** sentinel: the primary's name as the sentinels monitor it. */
+  sentinelName?: string;
+  /** Always 0 in a cluster, which has no other database. */
   db: number;
   password: string;
   tls: boolean;

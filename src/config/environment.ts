@@ -34,6 +34,11 @@ const toOptionalInt = (params: { value: unknown }): unknown =>
 export const SSL_MODES = ['disable', 'require', 'verify-full'] as const;
 export const POOLERS = ['none', 'pgbouncer'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export const REDIS_MODES = ['standalone', 'cluster', 'sentinel'] as const;
+
+/** `host[:port]`, comma-separated: names, IPv4 or bracketed IPv6 addresses; never a URL. */
+const ADDRESS = String.raw`(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?`;
+export const ADDRESS_LIST = new RegExp(`^\\s*${ADDRESS}\\s*(?:,\\s*${ADDRESS}\\s*)*$`);
 
 /** The environment variables of `configuration.md`, as strings arrive from the environment. */
 export class EnvironmentVariables {
@@ -115,10 +120,48 @@ export class EnvironmentVariables {
   @Max(65535)
   POSTGRES_SESSION_PORT?: number;
 
+  // Read replicas of the primary (same database, user, password and TLS as POSTGRES_HOST).
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @Matches(ADDRESS_LIST, {
+    message: 'POSTGRES_READ_HOSTS must be comma-separated host[:port] entries, not URLs',
+  })
+  POSTGRES_READ_HOSTS?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  POSTGRES_READ_MAX_LAG_MS = 2000;
+
+  @IsIn(REDIS_MODES)
+  REDIS_MODE: (typeof REDIS_MODES)[number] = 'standalone';
+
   @Transform(emptyAsUnset)
   @IsOptional()
   @IsString()
   REDIS_HOST?: string;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @Matches(ADDRESS_LIST, {
+    message: 'REDIS_CLUSTER_NODES must be comma-separated host[:port] entries, not URLs',
+  })
+  REDIS_CLUSTER_NODES?: string;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @Matches(ADDRESS_LIST, {
+    message: 'REDIS_SENTINELS must be comma-separated host[:port] entries, not URLs',
+  })
+  REDIS_SENTINELS?: string;
+
+  @Transform(emptyAsUnset)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._\-]{1,100}$/, {
+    message: 'REDIS_SENTINEL_NAME must be the name the sentinels monitor (letters, digits, . _ -)',
+  })
+  REDIS_SENTINEL_NAME?: string;
 
   @Transform(toInt)
   @IsInt()
@@ -139,9 +182,10 @@ export class EnvironmentVariables {
   @IsBoolean()
   REDIS_TLS = false;
 
+  // Braces would move the Redis Cluster hash tag off the user (cache-keys.ts, userTag).
   @Transform(emptyAsUnset)
   @IsOptional()
-  @IsString()
+  @Matches(/^[^{}]+$/, { message: 'REDIS_KEY_PREFIX must not contain { or }' })
   REDIS_KEY_PREFIX?: string;
 
   @Transform(toInt)

@@ -114,8 +114,109 @@ describe('buildConfig', () => {
       CORS_ORIGINS: 'https://a.example, https://b.example',
     });
     expect(config.postgres.host).toBeUndefined();
-    expect(config.redis).toEqual({ host: 'cache', port: 6379, db: 0, password: '', tls: false });
+    expect(config.redis).toEqual({
+      mode: 'standalone',
+      nodes: [{ host: 'cache', port: 6379 }],
+      db: 0,
+      password: '',
+      tls: false,
+    });
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('reads from replicas only when given some, each named host:port, with the default lag bound', () => {
+    expect(buildConfig({ POSTGRES_HOST: 'db' }).postgres).toMatchObject({
+      readReplicas: [],
+      readMaxLagMs: 2000,
+    });
+    const config = buildConfig({
+      POSTGRES_HOST: 'db',
+      POSTGRES_PORT: '6432',
+      POSTGRES_READ_HOSTS: 'replica-1, replica-2:5433,[fd00::7]',
+      POSTGRES_READ_MAX_LAG_MS: '500',
+    }).postgres;
+    expect(config.readReplicas).toEqual([
+      { host: 'replica-1', port: 6432, name: 'replica-1:6432' },
+      { host: 'replica-2', port: 5433, name: 'replica-2:5433' },
+      { host: 'fd00::7', port: 6432, name: '[fd00::7]:6432' },
+    ]);
+    expect(config.readMaxLagMs).toBe(500);
+    expect(() =>
+      buildConfig({ POSTGRES_HOST: 'db', POSTGRES_READ_HOSTS: 'postgres://r/x' }),
+    ).toThrow(/POSTGRES_READ_HOSTS must be comma-separated host\[:port\] entries/);
+    expect(() => buildConfig({ POSTGRES_HOST: 'db', POSTGRES_READ_HOSTS: 'r:5432,r' })).toThrow(
+      /POSTGRES_READ_HOSTS: lists an address twice/,
+    );
+    expect(() => buildConfig({ POSTGRES_HOST: 'db', POSTGRES_READ_HOSTS: 'r:70000' })).toThrow(
+      /POSTGRES_READ_HOSTS: every port must be between 1 and 65535/,
+    );
+    expect(() => buildConfig({ POSTGRES_READ_HOSTS: 'r' })).toThrow(
+      /POSTGRES_READ_HOSTS: needs POSTGRES_HOST/,
+    );
+    const production = {
+      NODE_ENV: 'production',
+      POSTGRES_HOST: 'db',
+      AUTH_JWT_SECRET: 's'.repeat(32),
+    };
+    expect(() => buildConfig({ ...production, POSTGRES_READ_HOSTS: 'r' })).toThrow(
+      /POSTGRES_READ_HOSTS: needs Redis in production/,
+    );
+    expect(
+      buildConfig({ ...production, POSTGRES_READ_HOSTS: 'r', REDIS_HOST: 'cache' }).postgres
+        .readReplicas,
+    ).toHaveLength(1);
+  });
+
+  it('builds the Redis of each REDIS_MODE, and refuses settings the mode does not read', () => {
+    expect(
+      buildConfig({
+        REDIS_MODE: 'cluster',
+        REDIS_HOST: 'node-1',
+        REDIS_PORT: '7000',
+        REDIS_CLUSTER_NODES: 'node-2,node-3:7001',
+      }).redis,
+    ).toMatchObject({
+      mode: 'cluster',
+      nodes: [
+        { host: 'node-1', port: 7000 },
+        { host: 'node-2', port: 7000 },
+        { host: 'node-3', port: 7001 },
+      ],
+    });
+    expect(
+      buildConfig({
+        REDIS_MODE: 'sentinel',
+        REDIS_SENTINELS: 's1,s2:26380',
+        REDIS_SENTINEL_NAME: 'chatbot',
+        REDIS_DB: '2',
+      }).redis,
+    ).toMatchObject({
+      mode: 'sentinel',
+      nodes: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      sentinelName: 'chatbot',
+      db: 2,
+    });
+    expect(() => buildConfig({ REDIS_MODE: 'sentinel' })).toThrow(
+      /REDIS_SENTINELS: required[^]*REDIS_SENTINEL_NAME: required/,
+    );
+    expect(() => buildConfig({ REDIS_MODE: 'cluster', REDIS_HOST: 'n', REDIS_DB: '1' })).toThrow(
+      /REDIS_DB: a Redis Cluster has database 0 only/,
+    );
+    expect(() => buildConfig({ REDIS_HOST: 'n', REDIS_CLUSTER_NODES: 'm' })).toThrow(
+      /REDIS_CLUSTER_NODES: only read with REDIS_MODE=cluster/,
+    );
+    expect(() => buildConfig({ REDIS_HOST: 'n', REDIS_SENTINEL_NAME: 'x' })).toThrow(
+      /REDIS_SENTINELS, REDIS_SENTINEL_NAME: only read with REDIS_MODE=sentinel/,
+    );
+    expect(() => buildConfig({ REDIS_MODE: 'ring' })).toThrow(
+      /REDIS_MODE: REDIS_MODE must be one of/,
+    );
+    expect(() => buildConfig({ REDIS_KEY_PREFIX: 'chat{bot}' })).toThrow(
+      /REDIS_KEY_PREFIX must not contain \{ or \}/,
+    );
   });
 
   it('keeps 14 backups unless told otherwise, never fewer than one, and writes metrics only when given a directory', () => {

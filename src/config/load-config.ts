@@ -2,12 +2,14 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import type { AppConfig } from './app-config';
+import type { Address, AppConfig, RedisConfig } from './app-config';
 import { EnvironmentVariables } from './environment';
 
 /** Used only outside production when no key is configured; a warning says so at boot. */
 export const DEVELOPMENT_JWT_SECRET = 'model-chatbot-nestjs-development-key-not-for-production';
 const MIN_PRODUCTION_SECRET_BYTES = 32;
+/** Sentinel's own default port, for REDIS_SENTINELS entries without one. */
+const SENTINEL_PORT = 26379;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -29,9 +31,86 @@ export function buildConfig(raw: Record<string, string | undefined>): AppConfig 
   // Unrelated variables (PATH, HOME...) ride along and are never read: only decorated keys count.
   const vars = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
   const problems = validateSync(vars).map(describeProblem);
+  if (problems.length === 0) problems.push(...topologyProblems(vars));
   problems.push(...productionProblems(vars));
   if (problems.length > 0) throw new ConfigError(problems);
   return toAppConfig(vars);
+}
+
+/**
+ * `host[:port],...` (already checked against ADDRESS_LIST) as addresses, each without a port
+ * given the default one.
+ */
+export function parseAddresses(list: string | undefined, defaultPort: number): Address[] {
+  if (!list) return [];
+  return list.split(',').map((entry) => {
+    const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry.trim())!;
+    return {
+      // Brackets only delimit an IPv6 address in the list: clients take it without them.
+      host: match[1].replace(/^\[(.*)\]$/, '$1'),
+      port: match[2] === undefined ? defaultPort : Number(match[2]),
+    };
+  });
+}
+
+/** `host:port`, an IPv6 host in brackets. */
+export function addressName({ host, port }: Address): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Address lists and Redis modes that cannot work together, one problem each. */
+function topologyProblems(vars: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  const lists = {
+    POSTGRES_READ_HOSTS: parseAddresses(vars.POSTGRES_READ_HOSTS, vars.POSTGRES_PORT),
+    REDIS_CLUSTER_NODES: parseAddresses(vars.REDIS_CLUSTER_NODES, vars.REDIS_PORT),
+    REDIS_SENTINELS: parseAddresses(vars.REDIS_SENTINELS, SENTINEL_PORT),
+  };
+  for (const [name, addresses] of Object.entries(lists)) {
+    const names = addresses.map(addressName);
+    if (addresses.some(({ port }) => port < 1 || port > 65535))
+      problems.push(`${name}: every port must be between 1 and 65535`);
+    if (new Set(names).size !== names.length) problems.push(`${name}: lists an address twice`);
+  }
+  if (vars.POSTGRES_READ_HOSTS && !vars.POSTGRES_HOST)
+    problems.push(
+      'POSTGRES_READ_HOSTS: needs POSTGRES_HOST (the embedded database has no replicas)',
+    );
+  if (vars.REDIS_MODE !== 'cluster' && vars.REDIS_CLUSTER_NODES)
+    problems.push('REDIS_CLUSTER_NODES: only read with REDIS_MODE=cluster');
+  if (vars.REDIS_MODE === 'cluster' && vars.REDIS_DB !== 0)
+    problems.push('REDIS_DB: a Redis Cluster has database 0 only');
+  if (vars.REDIS_MODE !== 'sentinel' && (vars.REDIS_SENTINELS || vars.REDIS_SENTINEL_NAME))
+    problems.push('REDIS_SENTINELS, REDIS_SENTINEL_NAME: only read with REDIS_MODE=sentinel');
+  if (vars.REDIS_MODE === 'sentinel') {
+    if (!vars.REDIS_SENTINELS) problems.push('REDIS_SENTINELS: required with REDIS_MODE=sentinel');
+    if (!vars.REDIS_SENTINEL_NAME)
+      problems.push('REDIS_SENTINEL_NAME: required with REDIS_MODE=sentinel');
+  }
+  return problems;
+}
+
+/** Where the cache lives: undefined (process memory) unless a Redis server is named. */
+function redisConfig(vars: EnvironmentVariables): RedisConfig | undefined {
+  const shared = { db: vars.REDIS_DB, password: vars.REDIS_PASSWORD, tls: vars.REDIS_TLS };
+  const configured = vars.REDIS_HOST ? [{ host: vars.REDIS_HOST, port: vars.REDIS_PORT }] : [];
+  switch (vars.REDIS_MODE) {
+    case 'standalone':
+      return configured.length > 0
+        ? { mode: 'standalone', nodes: configured, ...shared }
+        : undefined;
+    case 'cluster': {
+      const nodes = [...configured, ...parseAddresses(vars.REDIS_CLUSTER_NODES, vars.REDIS_PORT)];
+      return nodes.length > 0 ? { mode: 'cluster', nodes, ...shared } : undefined;
+    }
+    case 'sentinel':
+      return {
+        mode: 'sentinel',
+        nodes: parseAddresses(vars.REDIS_SENTINELS, SENTINEL_PORT),
+        sentinelName: vars.REDIS_SENTINEL_NAME,
+        ...shared,
+      };
+  }
 }
 
 function describeProblem(error: ValidationError): string {
@@ -52,6 +131,10 @@ function productionProblems(vars: EnvironmentVariables): string[] {
     problems.push(
       `AUTH_JWT_SECRET: at least ${MIN_PRODUCTION_SECRET_BYTES} bytes required in production (or set AUTH_JWT_PUBLIC_KEY)`,
     );
+  }
+  if (vars.POSTGRES_READ_HOSTS && !redisConfig(vars)) {
+    // Read-your-writes remembers each user's last write in Redis, for every replica of the service.
+    problems.push('POSTGRES_READ_HOSTS: needs Redis in production (REDIS_HOST or REDIS_MODE)');
   }
   if (vars.POSTGRES_SSL_MODE === 'verify-full' && !vars.POSTGRES_SSL_CA) {
     problems.push('POSTGRES_SSL_CA: required when POSTGRES_SSL_MODE is verify-full');
@@ -83,18 +166,15 @@ function toAppConfig(vars: EnvironmentVariables): AppConfig {
         host: vars.POSTGRES_SESSION_HOST ?? vars.POSTGRES_HOST,
         port: vars.POSTGRES_SESSION_PORT ?? vars.POSTGRES_PORT,
       },
+      readReplicas: parseAddresses(vars.POSTGRES_READ_HOSTS, vars.POSTGRES_PORT).map((address) => ({
+        ...address,
+        name: addressName(address),
+      })),
+      readMaxLagMs: vars.POSTGRES_READ_MAX_LAG_MS,
       dataDir: vars.DATA_DIR,
       migrationsRun: vars.DB_MIGRATIONS_RUN ?? !isProduction,
     },
-    redis: vars.REDIS_HOST
-      ? {
-          host: vars.REDIS_HOST,
-          port: vars.REDIS_PORT,
-          db: vars.REDIS_DB,
-          password: vars.REDIS_PASSWORD,
-          tls: vars.REDIS_TLS,
-        }
-      : undefined,
+    redis: redisConfig(vars),
     cache: { ttlSeconds: vars.CACHE_TTL_SECONDS, keyPrefix: vars.REDIS_KEY_PREFIX ?? 'chatbot' },
     auth: {
       secret: vars.AUTH_JWT_SECRET ?? (usingDevelopmentKey ? DEVELOPMENT_JWT_SECRET : undefined),

@@ -30,6 +30,7 @@ import { UserThrottlerGuard } from '../rate-limit/user-throttler.guard';
 import { cacheKeys, firstPageLimit } from '../cache/cache-keys';
 import { CachedRead, InvalidatesCache } from '../cache/cached-read.decorator';
 import { UserCacheInterceptor } from '../cache/user-cache.interceptor';
+import { ReadRoutingInterceptor } from '../read-routing/read-routing.interceptor';
 import { ApiErrors } from '../common/api-errors';
 import { LIMITS } from '../common/limits';
 import { Idempotent } from '../idempotency/idempotent.decorator';
@@ -55,7 +56,7 @@ import { UpdateConversationDto } from './dto/update-conversation.dto';
 @ApiBearerAuth()
 @ApiErrors(401, 429, 503)
 @UseGuards(JwtAuthGuard, UserThrottlerGuard)
-@UseInterceptors(UserCacheInterceptor)
+@UseInterceptors(UserCacheInterceptor, ReadRoutingInterceptor)
 @Controller('api/v1/conversations')
 export class ConversationsController {
   constructor(private readonly conversations: ConversationsService) {}

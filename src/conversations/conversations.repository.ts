@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { queryRows } from '../database/query-rows';
-import type { Transactions } from '../database/transactions';
+import { Transactions } from '../database/transactions';
 import { Conversation } from './conversation.entity';
 import type { ConversationKey } from './conversation-key';
 import {
@@ -80,7 +79,7 @@ export const TAG_COUNTS = `SELECT tag, count FROM (
  */
 @Injectable()
 export class ConversationsRepository {
-  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
+  constructor(private readonly transactions: Transactions) {}
 
   findActive(userId: number, id: string): Promise<Conversation | null> {
     return this.transactions.tx.findOneBy(Conversation, { id, userId, isActive: true });

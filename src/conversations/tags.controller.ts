@@ -8,6 +8,7 @@ import { CachedRead } from '../cache/cached-read.decorator';
 import { UserCacheInterceptor } from '../cache/user-cache.interceptor';
 import { ApiErrors } from '../common/api-errors';
 import { UserThrottlerGuard } from '../rate-limit/user-throttler.guard';
+import { ReadRoutingInterceptor } from '../read-routing/read-routing.interceptor';
 import { TagListResponse } from './conversation.responses';
 import { ConversationsService } from './conversations.service';
 
@@ -15,7 +16,7 @@ import { ConversationsService } from './conversations.service';
 @ApiBearerAuth()
 @ApiErrors(401, 429, 503)
 @UseGuards(JwtAuthGuard, UserThrottlerGuard)
-@UseInterceptors(UserCacheInterceptor)
+@UseInterceptors(UserCacheInterceptor, ReadRoutingInterceptor)
 @Controller('api/v1/tags')
 export class TagsController {
   constructor(private readonly conversations: ConversationsService) {}

@@ -8,12 +8,14 @@ import { buildDataSourceOptions } from './data-source-options';
 import { isPermanentConnectionFailure } from './database-errors';
 import type { DatabaseEndpoint } from './embedded-postgres';
 import { SessionConnections } from './session-connections';
+import { Transactions } from './transactions';
 
 /**
  * The TypeORM connection, and transactions that follow the request's async context so that a
- * write's repositories and the idempotency record share one transaction. Repositories belong to
- * their features' modules. `SessionConnections` opens the rare connection that must be a session
- * of its own (advisory locks).
+ * write's repositories and the idempotency record share one transaction (`Transactions`, which
+ * every repository injects). Repositories belong to their features' modules.
+ * `SessionConnections` opens the rare connection that must be a session of its own (advisory
+ * locks).
  */
 @Module({})
 export class DatabaseModule {
@@ -22,9 +24,10 @@ export class DatabaseModule {
       module: DatabaseModule,
       global: true,
       providers: [
+        Transactions,
         { provide: SessionConnections, useValue: new SessionConnections(config, endpoint) },
       ],
-      exports: [SessionConnections],
+      exports: [Transactions, SessionConnections],
       imports: [
         TypeOrmModule.forRoot({
           ...buildDataSourceOptions(config, endpoint),

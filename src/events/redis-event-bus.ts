@@ -1,8 +1,8 @@
-import type { RedisClientType } from '@keyv/redis';
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { cacheKeys } from '../cache/cache-keys';
 import { withTimeout } from '../common/with-timeout';
+import type { RedisConnection } from '../redis/redis-client';
 import type { BusEvent, ConversationRef, EventsAfter, OutgoingEvent } from './conversation-event';
 import { EventBus, resumeFrom, type EventListener } from './event-bus';
 import type { EventRetention } from './event-retention';
@@ -47,7 +47,11 @@ return held
 `;
 const PUBLISH_SHA = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex');
 
-type RawEntry = [id: string, fields: string[]];
+/** A history entry as XRANGE answers it. */
+interface StoredEntry {
+  id: string;
+  message: Record<string, string>;
+}
 
 interface Channel {
   listeners: Set<EventListener>;
@@ -60,6 +64,8 @@ interface Channel {
  * events (what `Last-Event-ID` resumes from), and Pub/Sub delivers each event to the replicas
  * with a stream of that conversation open, on one subscriber connection per replica. Publishing
  * uses the cache's client; subscriptions are per conversation, and only while a stream is open.
+ * In every REDIS_MODE: a conversation's history is one key of its user's slot (the script runs on
+ * that node), and a cluster's Pub/Sub reaches every node, whichever one the subscriber is on.
  */
 export class RedisEventBus extends EventBus {
   private readonly logger = new Logger('EventBus');
@@ -70,18 +76,17 @@ export class RedisEventBus extends EventBus {
   private delivering = false;
 
   constructor(
-    private readonly commands: RedisClientType,
-    private readonly subscriber: RedisClientType,
+    private readonly redis: RedisConnection,
+    private readonly subscriber: RedisConnection,
     private readonly prefix: string,
     private readonly retention: EventRetention,
   ) {
     super();
-    subscriber.on('ready', () => {
+    subscriber.onConnectionChange((connected) => {
+      if (!connected) return this.lost();
       this.delivering = true;
       this.logger.log('event bus connected');
     });
-    subscriber.on('error', () => this.lost());
-    subscriber.on('end', () => this.lost());
   }
 
   /** Connects the subscriber without holding the boot up: streams answer 503 until it is ready. */
@@ -94,19 +99,18 @@ export class RedisEventBus extends EventBus {
 
   async close(): Promise<void> {
     this.delivering = false;
-    if (this.subscriber.isOpen) this.subscriber.destroy();
+    this.subscriber.destroy();
   }
 
   isUp(): boolean {
-    return this.delivering && this.subscriber.isReady && this.commands.isReady;
+    return this.delivering && this.subscriber.isReady() && this.redis.isReady();
   }
 
   async publish(target: ConversationRef, events: OutgoingEvent[]): Promise<boolean> {
     if (events.length === 0) return true;
-    if (!this.commands.isReady) return false;
+    if (!this.redis.isReady()) return false;
+    const key = cacheKeys.eventHistory(this.prefix, target.userId, target.conversationId);
     const args = [
-      '1',
-      cacheKeys.eventHistory(this.prefix, target.userId, target.conversationId),
       cacheKeys.eventChannel(this.prefix, target.userId, target.conversationId),
       String(this.retention.keep),
       String(this.retention.ageMs),
@@ -115,7 +119,7 @@ export class RedisEventBus extends EventBus {
       ...events.flatMap(({ type, data }) => [type, data]),
     ];
     try {
-      await withTimeout(this.runScript(args), PUBLISH_TIMEOUT_MS);
+      await withTimeout(this.runScript(key, args), PUBLISH_TIMEOUT_MS);
       return true;
     } catch {
       return false;
@@ -124,15 +128,8 @@ export class RedisEventBus extends EventBus {
 
   async eventsAfter(target: ConversationRef, lastId: string): Promise<EventsAfter> {
     const key = cacheKeys.eventHistory(this.prefix, target.userId, target.conversationId);
-    const entries = await withTimeout(
-      this.commands.sendCommand<RawEntry[]>([
-        'XRANGE',
-        key,
-        lastId,
-        '+',
-        'COUNT',
-        String(this.retention.cap + 1),
-      ]),
+    const entries: StoredEntry[] = await withTimeout(
+      this.redis.commands.xRange(key, lastId, '+', { COUNT: this.retention.cap + 1 }),
       OPEN_TIMEOUT_MS,
     );
     return resumeFrom(lastId, entries.map(toBusEvent));
@@ -145,7 +142,7 @@ export class RedisEventBus extends EventBus {
       const previous = this.leaving.get(name) ?? Promise.resolve();
       const joining: Channel = {
         listeners: new Set(),
-        subscribed: previous.then(() => this.subscriber.subscribe(name, this.deliver)),
+        subscribed: previous.then(() => this.subscriber.commands.subscribe(name, this.deliver)),
       };
       joining.subscribed.catch(() => {
         if (this.channels.get(name) === joining) this.channels.delete(name);
@@ -191,7 +188,7 @@ export class RedisEventBus extends EventBus {
   }
 
   private unsubscribe(name: string): void {
-    const left: Promise<void> = this.subscriber
+    const left: Promise<void> = this.subscriber.commands
       .unsubscribe(name)
       .catch(() => undefined)
       .finally(() => {
@@ -210,26 +207,23 @@ export class RedisEventBus extends EventBus {
     for (const listener of this.outageListeners) listener();
   }
 
-  private async runScript(args: string[]): Promise<void> {
+  private async runScript(key: string, args: string[]): Promise<void> {
+    const call = { keys: [key], arguments: args };
     try {
-      await this.commands.sendCommand(['EVALSHA', PUBLISH_SHA, ...args]);
+      await this.redis.commands.evalSha(PUBLISH_SHA, call);
     } catch (error) {
       if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-      await this.commands.sendCommand(['EVAL', PUBLISH_SCRIPT, ...args]);
+      await this.redis.commands.eval(PUBLISH_SCRIPT, call);
     }
   }
 }
 
-function toBusEvent([id, fields]: RawEntry): BusEvent {
-  const values = new Map<string, string>();
-  for (let index = 0; index + 1 < fields.length; index += 2) {
-    values.set(fields[index], fields[index + 1]);
-  }
+function toBusEvent({ id, message }: StoredEntry): BusEvent {
   return {
     id,
-    type: values.get('t') as BusEvent['type'],
-    data: values.get('d') ?? '{}',
-    previous: values.get('p') ?? '0-0',
+    type: message.t as BusEvent['type'],
+    data: message.d ?? '{}',
+    previous: message.p ?? '0-0',
   };
 }
 

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { poolTimeouts } from '../database/data-source-options';
 import { queryRows } from '../database/query-rows';
-import type { Transactions } from '../database/transactions';
+import { Transactions } from '../database/transactions';
 import { IdempotencyRecord } from './idempotency-record.entity';
 
 export const IDEMPOTENCY_KEY_LIFETIME = '24 hours';
@@ -23,7 +22,7 @@ export class IdempotencyRepository {
   private readonly lockTimeout: string;
 
   constructor(
-    @InjectTransactionHost() private readonly transactions: Transactions,
+    private readonly transactions: Transactions,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.lockTimeout = `${poolTimeouts(config.postgres.statementTimeoutMs).lockTimeoutMs}ms`;

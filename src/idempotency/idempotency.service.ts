@@ -1,7 +1,6 @@
 import { ConflictException, Injectable, UnprocessableEntityException } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { createHash } from 'node:crypto';
-import type { Transactions } from '../database/transactions';
+import { Transactions } from '../database/transactions';
 import { IdempotencyRepository, KeyInUseError } from './idempotency.repository';
 
 export interface IdempotentRequest {
@@ -29,7 +28,7 @@ export interface IdempotentResult {
 @Injectable()
 export class IdempotencyService {
   constructor(
-    @InjectTransactionHost() private readonly transactions: Transactions,
+    private readonly transactions: Transactions,
     private readonly records: IdempotencyRepository,
   ) {}
 

@@ -1,4 +1,13 @@
-import { Body, Controller, Get, HttpCode, Post, StreamableFile, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  StreamableFile,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
@@ -7,6 +16,7 @@ import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { ApiErrors } from '../common/api-errors';
 import { ConversationsService } from '../conversations/conversations.service';
 import { UserThrottlerGuard } from '../rate-limit/user-throttler.guard';
+import { ReadRoutingInterceptor } from '../read-routing/read-routing.interceptor';
 import { ErasureService } from '../retention/erasure.service';
 import { ErasureRequestDto } from './dto/erasure-request.dto';
 import { ErasureReceiptResponse } from './erasure.responses';
@@ -16,6 +26,7 @@ import { ErasureReceiptResponse } from './erasure.responses';
 @ApiBearerAuth()
 @ApiErrors(401, 429, 503)
 @UseGuards(JwtAuthGuard, UserThrottlerGuard)
+@UseInterceptors(ReadRoutingInterceptor)
 @Controller('api/v1/me')
 export class MeController {
   constructor(

@@ -47,6 +47,26 @@ const METRIC_PROVIDERS = [
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   }),
+  makeGaugeProvider({
+    name: METRICS.dbReplicaAvailable,
+    help: '1 while reads may go to this read replica (it answers, is a standby, and is within POSTGRES_READ_MAX_LAG_MS), else 0',
+    labelNames: ['replica'],
+  }),
+  makeGaugeProvider({
+    name: METRICS.dbReplicaLag,
+    help: 'How old the data of this read replica may be: time since the primary first passed what it has replayed (absent while it does not answer)',
+    labelNames: ['replica'],
+  }),
+  makeGaugeProvider({
+    name: METRICS.dbReplicaPool,
+    help: "Connections of a read replica's pool by state (total, idle, waiting requests)",
+    labelNames: ['replica', 'state'],
+  }),
+  makeCounterProvider({
+    name: METRICS.dbReadRoutes,
+    help: 'Requests that read, by where they read (primary or a replica) and why (caught_up, own_write, no_replica, position_unknown, replica_failed)',
+    labelNames: ['target', 'reason'],
+  }),
   makeCounterProvider({ name: METRICS.cacheHits, help: 'Cached reads answered from the cache' }),
   makeCounterProvider({ name: METRICS.cacheMisses, help: 'Cached reads answered from PostgreSQL' }),
   makeCounterProvider({
@@ -152,6 +172,6 @@ const METRIC_PROVIDERS = [
     }),
   ],
   providers: [...METRIC_PROVIDERS, DatabaseMetrics, HttpMetrics],
-  exports: METRIC_PROVIDERS,
+  exports: [...METRIC_PROVIDERS, DatabaseMetrics],
 })
 export class MetricsModule {}

@@ -38,11 +38,12 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   }
 
   private async count(key: string, ttlMs: number): Promise<{ hits: number; ttlMs: number } | null> {
-    const client = this.store.redis;
-    if (!client || !this.store.isReady()) return null;
+    const redis = this.store.redis;
+    if (!redis || !this.store.isReady()) return null;
     try {
+      // One key, so one slot: the MULTI works on a cluster as on a single server.
       const replies = await withTimeout(
-        client.multi().incr(key).pExpire(key, ttlMs, 'NX').pTTL(key).exec(),
+        redis.commands.multi().incr(key).pExpire(key, ttlMs, 'NX').pTTL(key).exec(),
         CACHE_OPERATION_TIMEOUT_MS,
       );
       return { hits: Number(replies[0]), ttlMs: Number(replies[2]) };

@@ -3,6 +3,7 @@ import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import type { AuthenticatedRequest } from '../auth/jwt-auth.guard';
+import { userTag } from '../cache/cache-keys';
 import { METRICS } from '../metrics/metric-names';
 
 /**
@@ -14,7 +15,7 @@ export class UserThrottlerGuard extends ThrottlerGuard {
   @InjectMetric(METRICS.rateLimited) private readonly limited!: Counter;
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
-    return `u:${(request as unknown as AuthenticatedRequest).user.id}`;
+    return userTag((request as unknown as AuthenticatedRequest).user.id);
   }
 
   protected override generateKey(
@@ -22,7 +23,7 @@ export class UserThrottlerGuard extends ThrottlerGuard {
     tracker: string,
     throttler: string,
   ): string {
-    // The user first, like every key of this service: `<prefix>:u:<id>:ratelimit:<name>`.
+    // The user first, like every key of this service: `<prefix>:{u:<id>}:ratelimit:<name>`.
     return `${tracker}:ratelimit:${throttler}`;
   }
 

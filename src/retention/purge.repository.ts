@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { queryAffected, queryRows } from '../database/query-rows';
-import type { Transactions } from '../database/transactions';
+import { Transactions } from '../database/transactions';
 import { IDEMPOTENCY_KEY_LIFETIME } from '../idempotency/idempotency.repository';
 
 /** What the counts of a purge report or an erasure receipt are made of. */
@@ -115,7 +114,7 @@ export type Scope =
  */
 @Injectable()
 export class PurgeRepository {
-  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /** Deletes up to `limit` rows of `table` in `scope`; answers how many it deleted. */
   deleteBatch(table: OwnedTable, scope: Scope, limit: number): Promise<number> {

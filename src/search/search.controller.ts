@@ -1,10 +1,12 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { UserThrottlerGuard } from '../rate-limit/user-throttler.guard';
 import { ApiErrors } from '../common/api-errors';
+import { ReadRoutingInterceptor } from '../read-routing/read-routing.interceptor';
+import { ReadsOnly } from '../read-routing/reads-only.decorator';
 import { SearchMessagesDto } from './dto/search-messages.dto';
 import { SearchResponse } from './search.responses';
 import { SearchService } from './search.service';
@@ -13,12 +15,14 @@ import { SearchService } from './search.service';
 @ApiBearerAuth()
 @ApiErrors(401, 429, 503)
 @UseGuards(JwtAuthGuard, UserThrottlerGuard)
+@UseInterceptors(ReadRoutingInterceptor)
 @Controller('api/v1/conversations/search')
 export class SearchController {
   constructor(private readonly search: SearchService) {}
 
   @Post()
   @HttpCode(200)
+  @ReadsOnly()
   @ApiOperation({
     summary: "Search the caller's active conversations in Korean and English",
     description:

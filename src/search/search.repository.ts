@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import type { MessageRole } from '../conversations/messages/message.entity';
 import type { QueryWord } from '../conversations/messages/search-terms';
 import { liveConversationOf } from '../conversations/conversation-scopes';
-import type { Transactions } from '../database/transactions';
+import { Transactions } from '../database/transactions';
 import {
   SCORED_CHARACTERS,
   type CountStep,
@@ -54,7 +53,7 @@ const EXCERPT_LENGTH = 500;
 /** Per-user message search: runs the statements of a plan (`search-plan.ts`), each on its path. */
 @Injectable()
 export class SearchRepository {
-  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /** Whether the user has fewer messages than the plan's small-user limit: an index-only count. */
   async isSmallUser(userId: number, plan: SearchPlan): Promise<boolean> {
@@ -65,7 +64,7 @@ export class SearchRepository {
 
   /** The capped count, and whether the recheck bound left candidates unchecked. */
   count(request: SearchRequest, step: CountStep): Promise<Counted> {
-    return this.transactions.withTransaction(async () => {
+    return this.transactions.withReadTransaction(async () => {
       await this.transactions.tx.query(step.plannerSettings);
       const [{ count: matches }] = await this.query<{ count: number }>(
         countStatement(request, step),
@@ -79,7 +78,7 @@ export class SearchRepository {
   }
 
   page(request: SearchRequest, step: PageStep): Promise<SearchRow[]> {
-    return this.transactions.withTransaction(async () => {
+    return this.transactions.withReadTransaction(async () => {
       await this.transactions.tx.query(step.plannerSettings);
       return this.query<SearchRow>(pageStatement(request, step));
     });

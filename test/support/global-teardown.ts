@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { createClient } from '@keyv/redis';
 import { Client } from 'pg';
+import { createRedisClient } from '../../src/redis/redis-client';
+import { deleteKeysMatching } from './redis-keys';
 import { testEnvironment } from './test-environment';
 
 /** Drops every database this run created (the template and any clone a crashed file left). */
@@ -31,13 +32,14 @@ export default async function globalTeardown(): Promise<void> {
 
 /** Removes the cache keys this run left in the shared Redis (SCAN, never KEYS). */
 async function deleteRunKeys(redis: { host: string; port: number }, prefix: string): Promise<void> {
-  const client = createClient({ socket: { host: redis.host, port: redis.port } });
-  await client.connect();
+  const connection = createRedisClient(
+    { mode: 'standalone', nodes: [redis], db: 0, password: '', tls: false },
+    { reconnect: false },
+  );
+  await connection.connect();
   try {
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) {
-      if (keys.length > 0) await client.del(keys);
-    }
+    await deleteKeysMatching(connection, `${prefix}*`);
   } finally {
-    client.destroy();
+    connection.destroy();
   }
 }

@@ -52,13 +52,7 @@ export class StreamTickets {
     const redis = this.store.redis;
     if (redis) {
       await this.bounded(() =>
-        redis.sendCommand([
-          'SET',
-          key,
-          conversationId,
-          'PX',
-          String(TICKET_LIFETIME_SECONDS * 1000),
-        ]),
+        redis.commands.set(key, conversationId, { PX: TICKET_LIFETIME_SECONDS * 1000 }),
       );
     } else {
       this.remember(key, conversationId);
@@ -73,9 +67,7 @@ export class StreamTickets {
     const userId = Number(parsed[1]);
     const key = this.keyOf(userId, parsed[2]);
     const redis = this.store.redis;
-    const issuedFor = redis
-      ? await this.bounded(() => redis.sendCommand<string | null>(['GETDEL', key]))
-      : this.take(key);
+    const issuedFor = redis ? await this.bounded(() => redis.commands.getDel(key)) : this.take(key);
     if (issuedFor !== conversationId) throw refused();
     // A ticket opens a stream and nothing else: it carries no scope.
     return { id: userId, scopes: new Set() };

@@ -5,6 +5,7 @@ import { CurrentUser } from '../../auth/current-user.decorator';
 import { JwtAuthGuard } from '../../auth/jwt-auth.guard';
 import { InvalidatesCache } from '../../cache/cached-read.decorator';
 import { UserCacheInterceptor } from '../../cache/user-cache.interceptor';
+import { ReadRoutingInterceptor } from '../../read-routing/read-routing.interceptor';
 import { ApiErrors } from '../../common/api-errors';
 import { UserThrottlerGuard } from '../../rate-limit/user-throttler.guard';
 import { ConversationIdPipe } from '../conversation-id.pipe';
@@ -16,7 +17,7 @@ import { MoveHeadDto } from './dto/move-head.dto';
 @ApiBearerAuth()
 @ApiErrors(401, 429, 503)
 @UseGuards(JwtAuthGuard, UserThrottlerGuard)
-@UseInterceptors(UserCacheInterceptor)
+@UseInterceptors(UserCacheInterceptor, ReadRoutingInterceptor)
 @Controller('api/v1/conversations/:id/head')
 export class BranchesController {
   constructor(private readonly branches: BranchesService) {}

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { queryRows } from '../../database/query-rows';
-import type { Transactions } from '../../database/transactions';
+import { Transactions } from '../../database/transactions';
 import type { ConversationKey } from '../conversation-key';
 import type { BranchPoint } from './new-messages';
 
@@ -27,7 +26,7 @@ SELECT (SELECT depth FROM messages WHERE id = $3 AND conversation_id = $1 AND us
  */
 @Injectable()
 export class BranchesRepository {
-  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /** The message when it belongs to the conversation, else null. */
   async find(conversation: ConversationKey, messageId: string): Promise<TreeNode | null> {

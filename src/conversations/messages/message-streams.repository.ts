@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { queryRows } from '../../database/query-rows';
-import type { Transactions } from '../../database/transactions';
+import { Transactions } from '../../database/transactions';
 import { liveConversationOf } from '../conversation-scopes';
 import type { MessageStatus } from './message.entity';
 
@@ -43,7 +42,7 @@ export class MessageStreamsRepository {
   private readonly staleSeconds: number;
 
   constructor(
-    @InjectTransactionHost() private readonly transactions: Transactions,
+    private readonly transactions: Transactions,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.staleSeconds = config.streaming.staleSeconds;

@@ -24,6 +24,7 @@ import { UserThrottlerGuard } from '../../rate-limit/user-throttler.guard';
 import { cacheKeys, firstPageLimit } from '../../cache/cache-keys';
 import { CachedRead, InvalidatesCache } from '../../cache/cached-read.decorator';
 import { UserCacheInterceptor } from '../../cache/user-cache.interceptor';
+import { ReadRoutingInterceptor } from '../../read-routing/read-routing.interceptor';
 import { ApiErrors } from '../../common/api-errors';
 import { LIMITS } from '../../common/limits';
 import { ConversationIdPipe } from '../conversation-id.pipe';
@@ -43,7 +44,7 @@ import { MessagesService } from './messages.service';
 @ApiExtraModels(CreateMessageDto, MessageResponse)
 @ApiErrors(401, 429, 503)
 @UseGuards(JwtAuthGuard, UserThrottlerGuard)
-@UseInterceptors(UserCacheInterceptor)
+@UseInterceptors(UserCacheInterceptor, ReadRoutingInterceptor)
 @Controller('api/v1/conversations/:id/messages')
 export class MessagesController {
   constructor(

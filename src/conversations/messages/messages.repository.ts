@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { In } from 'typeorm';
 import type { JsonObject } from '../../common/json';
 import { INT32_MAX } from '../../common/limits';
 import { queryRows } from '../../database/query-rows';
-import type { Transactions } from '../../database/transactions';
+import { Transactions } from '../../database/transactions';
 import type { BranchChoice } from './dto/list-messages-query.dto';
 import { feedbackFromRow } from './feedback/feedback.repository';
 import { MessageFeedback } from './feedback/message-feedback.entity';
@@ -81,7 +80,7 @@ export interface FinalMessage {
 @Injectable()
 export class MessagesRepository {
   constructor(
-    @InjectTransactionHost() private readonly transactions: Transactions,
+    private readonly transactions: Transactions,
     private readonly streams: MessageStreamsRepository,
   ) {}
 

@@ -5,14 +5,13 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter } from 'prom-client';
 import { AgentStatsRecorder } from '../../agent-stats/agent-stats-recorder.service';
 import { SessionCache } from '../../cache/session-cache.service';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import type { Transactions } from '../../database/transactions';
+import { Transactions } from '../../database/transactions';
 import { EventPublisher } from '../../events/event-publisher';
 import { METRICS } from '../../metrics/metric-names';
 import { toMessageResponse } from './message.mapper';
@@ -44,7 +43,7 @@ export class StaleStreamSweeper implements OnApplicationBootstrap, OnModuleDestr
   private sweeping: Promise<void> | null = null;
 
   constructor(
-    @InjectTransactionHost() private readonly transactions: Transactions,
+    private readonly transactions: Transactions,
     private readonly streams: MessageStreamsRepository,
     private readonly messages: MessagesRepository,
     private readonly cache: SessionCache,

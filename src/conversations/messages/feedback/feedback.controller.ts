@@ -22,6 +22,7 @@ import { InvalidatesCache } from '../../../cache/cached-read.decorator';
 import { UserCacheInterceptor } from '../../../cache/user-cache.interceptor';
 import { ApiErrors } from '../../../common/api-errors';
 import { UserThrottlerGuard } from '../../../rate-limit/user-throttler.guard';
+import { ReadRoutingInterceptor } from '../../../read-routing/read-routing.interceptor';
 import { ConversationIdPipe } from '../../conversation-id.pipe';
 import { MessageIdPipe } from '../message-id.pipe';
 import { PutFeedbackDto } from './dto/put-feedback.dto';
@@ -35,7 +36,7 @@ const WHO =
 @ApiBearerAuth()
 @ApiErrors(401, 403, 404, 429, 503)
 @UseGuards(JwtAuthGuard, UserThrottlerGuard)
-@UseInterceptors(UserCacheInterceptor)
+@UseInterceptors(UserCacheInterceptor, ReadRoutingInterceptor)
 @Controller('api/v1/conversations/:id/messages/:message_id/feedback')
 export class FeedbackController {
   constructor(private readonly feedback: FeedbackService) {}

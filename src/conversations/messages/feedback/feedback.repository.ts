@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectTransactionHost } from '@nestjs-cls/transactional';
 import { queryRows } from '../../../database/query-rows';
-import type { Transactions } from '../../../database/transactions';
+import { Transactions } from '../../../database/transactions';
 import { MessageFeedback, type FeedbackRating } from './message-feedback.entity';
 
 export type NewFeedback = Pick<
@@ -12,7 +11,7 @@ export type NewFeedback = Pick<
 /** Every query on `message_feedback`, in the caller's transaction. */
 @Injectable()
 export class FeedbackRepository {
-  constructor(@InjectTransactionHost() private readonly transactions: Transactions) {}
+  constructor(private readonly transactions: Transactions) {}
 
   async ratingOf(userId: number, messageId: string): Promise<FeedbackRating | null> {
     const feedback = await this.transactions.tx.findOne(MessageFeedback, {

@@ -49,7 +49,7 @@ export async function startEmbeddedPostgres(
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: runningAsRoot,
-    // A UTF-8 ctype makes pg_trgm treat Hangul as word characters.
+    // UTF-8 with a UTF-8 ctype, as the Korean text and the search terms expect.
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: () => undefined,

@@ -14,12 +14,15 @@ import { prepareQuery } from '../../src/search/search-query';
 import { searchTerms } from '../../src/conversations/messages/search-terms';
 import { HEAD_STATE } from '../../src/conversations/messages/branches.repository';
 import { SIBLING_PLACES } from '../../src/conversations/messages/messages.repository';
-import { benchToken, freePort, startBenchApp } from '../support/bench-app';
+import { SEARCHES_PER_USER } from '../../src/search/search-admission';
+import { benchToken, freePort, startBenchApp, type BenchApp } from '../support/bench-app';
 import { BENCH_SERVER, migratedDataSource, recreateDatabase } from '../support/bench-database';
 import { runLoad, type LoadResult } from '../support/load';
 import { runPgLoad } from '../support/pg-load';
 import { percentile } from '../support/random';
 import { HEAVY_USER, SEARCH_BENCH_DATABASE } from '../search/generate';
+import * as peerStatements from './peer/statements';
+import { startBenchPeer } from './peer/start-peer';
 
 const DATABASE = process.env.BENCH_HTTP_DB ?? 'chatbot_bench_http';
 const REDIS = {
@@ -29,28 +32,37 @@ const REDIS = {
 const USER = 7;
 const LIST_USER = 8;
 const WARMUP_SECONDS = 3;
+const APPEND_BODY = '{"role":"user","content":"관세율 조회 방법을 알려주세요"}';
 
 interface Row {
   scenario: string;
-  app: LoadResult;
-  baseline: LoadResult;
-  baselineName: string;
-  peakRss: number;
+  /** Medians over the pairs of runs. */
+  service: LoadResult;
+  /** Null where no peer is written (search). */
+  peer: LoadResult | null;
+  limit: LoadResult;
+  limitName: string;
+  servicePeakRss: number;
+  peerPeakRss: number | null;
 }
 
 /**
  * The HTTP benchmark of the issue: each scenario against the production build (one process,
- * Fastify, real PostgreSQL and Redis) and against a baseline doing the same work without the
- * service, in the same run, 50 connections, after a warm-up. Prints one table.
+ * Fastify, real PostgreSQL and Redis), against its peer (the same route hand-written on bare
+ * Fastify, pg and jose, bench/http/peer/) and against a limit doing the same work without any
+ * HTTP framework, in the same run, 50 connections, each run after a warm-up. Service and peer
+ * run in turns, service first, `--pairs` times; the limit once. Prints one table.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '10' },
+      pairs: { type: 'string', default: '3' },
       smoke: { type: 'boolean', default: false },
     },
   });
   const seconds = values.smoke ? 1 : Number(values.seconds);
+  const pairs = values.smoke ? 1 : Number(values.pairs);
   const warmup = values.smoke ? 0.5 : WARMUP_SECONDS;
   const log = (line: string): void => console.error(`[bench] ${line}`);
 
@@ -62,6 +74,7 @@ async function main(): Promise<void> {
   const pool = new Pool({ ...BENCH_SERVER, database: DATABASE, max: 30 });
   const rows: Row[] = [];
   const app = await startBenchApp(DATABASE, REDIS);
+  const peer = await startBenchPeer(DATABASE, REDIS);
   const token = await benchToken(USER, 'messages:write:assistant');
   const auth = { Authorization: `Bearer ${token}` };
   // A warm-up run (JIT, pools, caches), then the measured one.
@@ -69,31 +82,60 @@ async function main(): Promise<void> {
     await load(warmup);
     return load(seconds);
   };
+  // Service, peer, service, peer...: a drift of the machine (the other cores' load, PostgreSQL's
+  // caches) reaches both sides alike.
+  const inTurns = async (
+    load: (url: string, seconds: number) => Promise<LoadResult>,
+  ): Promise<{ service: LoadResult; peer: LoadResult }> => {
+    const runs: { service: LoadResult[]; peer: LoadResult[] } = { service: [], peer: [] };
+    for (let pair = 0; pair < pairs; pair += 1) {
+      runs.service.push(await measure((seconds) => load(app.url, seconds)));
+      runs.peer.push(await measure((seconds) => load(peer.url, seconds)));
+    }
+    return { service: medianOf(runs.service), peer: medianOf(runs.peer) };
+  };
+  const peaks = () => ({ servicePeakRss: app.peakRss(), peerPeakRss: peer.peakRss() });
   const listToken = await benchToken(LIST_USER);
+  const listAuth = { Authorization: `Bearer ${listToken}` };
+  const pagePath = `/api/v1/conversations/${fixture.page50}/messages?limit=50`;
+  const uncachedPagePath = `${pagePath}&after_seq=0`;
+  // archived=false is the default list, but not the first page the service caches (its key
+  // takes a bare limit, offset or page): the list is read from PostgreSQL.
+  const listPath = '/api/v1/conversations?limit=20&offset=0&archived=false';
+  let next = 0;
+  const target = (): string =>
+    fixture.appendConversations[(next += 1) % fixture.appendConversations.length];
   try {
+    log('checking that the peer answers as the service does');
+    // The append first: it replaces the user's cache version, so that no entry an earlier run
+    // cached from other data (the Redis server outlives the database) is read.
+    await checkPeerAppend(app, peer, `/api/v1/conversations/${target()}/messages`, auth);
+    await checkPeer(app, peer, [
+      { path: pagePath, headers: auth, cache: 'HIT' },
+      { path: uncachedPagePath, headers: auth, cache: 'MISS' },
+      { path: listPath, headers: listAuth, cache: 'MISS' },
+    ]);
+
     // 1. Append one message, durable commit: the API vs the same transaction through pg.
-    let next = 0;
-    const target = (): string =>
-      fixture.appendConversations[(next += 1) % fixture.appendConversations.length];
     rows.push({
       scenario: 'append one message (POST)',
-      app: await measure((seconds) =>
+      ...(await inTurns((url, seconds) =>
         runLoad({
-          url: app.url,
+          url,
           method: 'POST',
           seconds,
           headers: { ...auth, 'Content-Type': 'application/json' },
           path: () => `/api/v1/conversations/${target()}/messages`,
-          body: '{"role":"user","content":"관세율 조회 방법을 알려주세요"}',
+          body: APPEND_BODY,
         }),
-      ),
-      baseline: await runPgLoad(pool, (client) => appendStraight(client, target()), { seconds }),
-      baselineName: 'INSERT + UPDATE transaction via pg',
-      peakRss: app.peakRss(),
+      )),
+      limit: await runPgLoad(pool, (client) => appendStraight(client, target()), { seconds }),
+      limitName: 'INSERT + UPDATE transaction via pg',
+      ...peaks(),
     });
 
     // 2. First page of 50 messages from the cache vs a bare node:http server sending the same bytes.
-    const pagePath = `/api/v1/conversations/${fixture.page50}/messages?limit=50`;
+    // The appends above replaced the user's cache version: the first read fills the new one.
     await fetch(`${app.url}${pagePath}`, { headers: auth });
     const cachedResponse = await fetch(`${app.url}${pagePath}`, { headers: auth });
     if (cachedResponse.headers.get('x-cache') !== 'HIT')
@@ -102,48 +144,41 @@ async function main(): Promise<void> {
     const bare = await bareServer(bytes);
     rows.push({
       scenario: 'first page of 50, cached (Redis hit)',
-      app: await measure((seconds) =>
-        runLoad({ url: `${app.url}${pagePath}`, seconds, headers: auth }),
-      ),
-      baseline: await measure((seconds) => runLoad({ url: `${bare.url}${pagePath}`, seconds })),
-      baselineName: 'bare node:http, same bytes',
-      peakRss: app.peakRss(),
+      ...(await inTurns((url, seconds) =>
+        runLoad({ url: `${url}${pagePath}`, seconds, headers: auth }),
+      )),
+      limit: await measure((seconds) => runLoad({ url: `${bare.url}${pagePath}`, seconds })),
+      limitName: 'bare node:http, same bytes',
+      ...peaks(),
     });
     bare.close();
 
     // 3. The same page uncached (after_seq=0 is not the cached first page) vs the same SELECTs via pg.
     rows.push({
       scenario: 'page of 50, uncached',
-      app: await measure((seconds) =>
-        runLoad({
-          url: `${app.url}/api/v1/conversations/${fixture.page50}/messages?limit=50&after_seq=0`,
-          seconds,
-          headers: auth,
-        }),
-      ),
-      baseline: await runPgLoad(pool, (client) => pageStraight(client, fixture.page50), {
+      ...(await inTurns((url, seconds) =>
+        runLoad({ url: `${url}${uncachedPagePath}`, seconds, headers: auth }),
+      )),
+      limit: await runPgLoad(pool, (client) => pageStraight(client, fixture.page50), {
         seconds,
       }),
-      baselineName: 'ownership + page SELECTs via pg',
-      peakRss: app.peakRss(),
+      limitName: 'ownership + page SELECTs via pg',
+      ...peaks(),
     });
 
-    // 4. List 20 conversations (offset=0 is not the cached first page) vs the same SELECTs via pg.
+    // 4. List 20 conversations, uncached, vs the same SELECTs via pg.
     rows.push({
       scenario: 'list 20 conversations, uncached',
-      app: await measure((seconds) =>
-        runLoad({
-          url: `${app.url}/api/v1/conversations?limit=20&offset=0`,
-          seconds,
-          headers: { Authorization: `Bearer ${listToken}` },
-        }),
-      ),
-      baseline: await runPgLoad(pool, (client) => listStraight(client, LIST_USER), { seconds }),
-      baselineName: 'list + count SELECTs via pg',
-      peakRss: app.peakRss(),
+      ...(await inTurns((url, seconds) =>
+        runLoad({ url: `${url}${listPath}`, seconds, headers: listAuth }),
+      )),
+      limit: await runPgLoad(pool, (client) => listStraight(client, LIST_USER), { seconds }),
+      limitName: 'list + count SELECTs via pg',
+      ...peaks(),
     });
   } finally {
     await app.stop();
+    await peer.stop();
   }
 
   const searchRow = await benchSearch(seconds, measure);
@@ -157,7 +192,7 @@ async function main(): Promise<void> {
     await booted.stop();
   }
   await pool.end();
-  printTable(rows, growth, percentile(boots, 50));
+  printTable(rows, growth, percentile(boots, 50), pairs);
 }
 
 async function loadFixture(pageSizes: number[], listSizes: number[]) {
@@ -307,18 +342,22 @@ async function benchSearch(
       offset: 0,
     };
     const token = await benchToken(HEAVY_USER);
+    // The service runs SEARCHES_PER_USER searches of a user at once and answers 429 beyond:
+    // both sides get that many connections.
     return {
-      scenario: `search "${query}" for the heavy user`,
-      app: await measure((seconds) =>
+      scenario: `search "${query}" for the heavy user (${SEARCHES_PER_USER} connection${SEARCHES_PER_USER === 1 ? '' : 's'})`,
+      service: await measure((seconds) =>
         runLoad({
           url: `${app.url}/api/v1/conversations/search`,
           method: 'POST',
+          connections: SEARCHES_PER_USER,
           seconds,
           headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
           body: JSON.stringify({ query }),
         }),
       ),
-      baseline: await runPgLoad(
+      peer: null,
+      limit: await runPgLoad(
         probe,
         async (pool) => {
           // The service's statements in its order and on its paths: size, capped count, page.
@@ -343,10 +382,11 @@ async function benchSearch(
           const pageStep = plan.page(countStep, { matches, cut });
           if (pageStep) await onPath(pool, pageStep, pageStatement(request, pageStep));
         },
-        { seconds },
+        { seconds, concurrency: SEARCHES_PER_USER },
       ),
-      baselineName: 'the same SQL statements via pg',
-      peakRss: app.peakRss(),
+      limitName: 'the same SQL statements via pg',
+      servicePeakRss: app.peakRss(),
+      peerPeakRss: null,
     };
   } finally {
     await app.stop();
@@ -411,6 +451,88 @@ async function benchGrowth(fixture: Awaited<ReturnType<typeof loadFixture>>, sec
   }
 }
 
+/** The medians of runs of one side: req/s, p50 and p99 each; errors and requests summed. */
+function medianOf(runs: LoadResult[]): LoadResult {
+  const median = (pick: (run: LoadResult) => number): number => percentile(runs.map(pick), 50);
+  const sum = (pick: (run: LoadResult) => number): number =>
+    runs.reduce((total, run) => total + pick(run), 0);
+  return {
+    requestsPerSecond: median((run) => run.requestsPerSecond),
+    p50: median((run) => run.p50),
+    p99: median((run) => run.p99),
+    errors: sum((run) => run.errors),
+    non2xx: sum((run) => run.non2xx),
+    total: sum((run) => run.total),
+  };
+}
+
+/**
+ * Fails the run unless the peer's reads answer the service's bytes, byte for byte, both served
+ * as `cache` says (a cached read is read twice: the first fills the cache), and unless the
+ * statements the peer copied still equal the service's.
+ */
+async function checkPeer(
+  app: BenchApp,
+  peer: BenchApp,
+  reads: Array<{ path: string; headers: Record<string, string>; cache: 'HIT' | 'MISS' }>,
+): Promise<void> {
+  if (peerStatements.SIBLING_PLACES !== SIBLING_PLACES || peerStatements.HEAD_STATE !== HEAD_STATE)
+    throw new Error('bench/http/peer/statements.ts no longer holds the service statements');
+  const answerOf = async (
+    side: BenchApp,
+    { path, headers, cache }: (typeof reads)[number],
+  ): Promise<Buffer> => {
+    if (cache === 'HIT') await fetch(`${side.url}${path}`, { headers });
+    const response = await fetch(`${side.url}${path}`, { headers });
+    const served = `${response.status} ${response.headers.get('content-type')} ${response.headers.get('x-cache')}`;
+    if (served !== `200 application/json; charset=utf-8 ${cache}`)
+      throw new Error(`${side === peer ? 'peer' : 'service'} ${path}: ${served}`);
+    return Buffer.from(await response.arrayBuffer());
+  };
+  for (const read of reads) {
+    const [expected, actual] = [await answerOf(app, read), await answerOf(peer, read)];
+    if (!expected.equals(actual)) {
+      let at = 0;
+      while (at < expected.length && expected[at] === actual[at]) at += 1;
+      throw new Error(
+        `the peer's answer to ${read.path} is not the service's: ${actual.length} bytes for ${expected.length}, the first difference at byte ${at}: ${actual.subarray(at, at + 60).toString()} for ${expected.subarray(at, at + 60).toString()}`,
+      );
+    }
+  }
+}
+
+/** Fails the run unless the peer's 201 to an append has the service's keys, nested ones too. */
+async function checkPeerAppend(
+  app: BenchApp,
+  peer: BenchApp,
+  path: string,
+  auth: Record<string, string>,
+): Promise<void> {
+  const shapeOf = async (side: BenchApp): Promise<string> => {
+    const response = await fetch(`${side.url}${path}`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: APPEND_BODY,
+    });
+    if (response.status !== 201)
+      throw new Error(`${side === peer ? 'peer' : 'service'} POST ${path}: ${response.status}`);
+    return JSON.stringify(keysOf(await response.json()));
+  };
+  const [expected, actual] = [await shapeOf(app), await shapeOf(peer)];
+  if (expected !== actual)
+    throw new Error(
+      `the peer's 201 to POST ${path} has the keys ${actual}, the service's ${expected}`,
+    );
+}
+
+/** A JSON value's keys in order, nested, with arrays read by their first element. */
+function keysOf(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length === 0 ? [] : [keysOf(value[0])];
+  // Keys only: values differ between any two appends (ids, times, a first message's null parent).
+  if (value === null || typeof value !== 'object') return null;
+  return Object.entries(value).map(([key, field]) => [key, keysOf(field)]);
+}
+
 async function bareServer(bytes: Buffer): Promise<{ url: string; close(): void }> {
   const port = await freePort();
   const server = createServer((_request, response) => {
@@ -428,21 +550,31 @@ function printTable(
   rows: Row[],
   growth: Awaited<ReturnType<typeof benchGrowth>>,
   bootMs: number,
+  pairs: number,
 ): void {
-  const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  const mib = (bytes: number | null): string =>
+    bytes === null ? '–' : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  const rate = (result: LoadResult | null): string => {
+    if (!result) return '–';
+    const errors = result.errors + result.non2xx;
+    return `${result.requestsPerSecond.toFixed(0)}${errors > 0 ? ` (${errors} errors)` : ''}`;
+  };
+  const latency = (result: LoadResult | null): string =>
+    result ? `${result.p50.toFixed(1)} / ${result.p99.toFixed(1)}` : '–';
+  const percent = (part: number, whole: number | undefined): string =>
+    whole === undefined ? '–' : `${((100 * part) / whole).toFixed(0)}%`;
   console.log(
-    `\nHTTP benchmark, ${new Date().toISOString()}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, 50 connections, PostgreSQL ${BENCH_SERVER.host}:${BENCH_SERVER.port}, Redis ${REDIS.REDIS_HOST}:${REDIS.REDIS_PORT}\n`,
+    `\nHTTP benchmark, ${new Date().toISOString()}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, 50 connections, service and peer in turns (${pairs} pair${pairs === 1 ? '' : 's'}, medians), PostgreSQL ${BENCH_SERVER.host}:${BENCH_SERVER.port}, Redis ${REDIS.REDIS_HOST}:${REDIS.REDIS_PORT}\n`,
   );
   console.log(
-    '| scenario | app req/s | app p50 / p99 ms | baseline | baseline req/s | baseline p50 / p99 ms | ratio | app peak RSS |',
+    '| scenario | service req/s | service p50 / p99 ms | peer req/s | peer p50 / p99 ms | limit | limit req/s | service / peer | service / limit | service p99 / peer p99 | service peak RSS | peer peak RSS |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
-    const ratio = row.app.requestsPerSecond / row.baseline.requestsPerSecond;
-    const errors =
-      row.app.errors + row.app.non2xx > 0 ? ` (${row.app.errors + row.app.non2xx} errors)` : '';
+    const { service, peer, limit } = row;
+    const p99Ratio = peer ? `${(service.p99 / peer.p99).toFixed(2)}×` : '–';
     console.log(
-      `| ${row.scenario} | ${row.app.requestsPerSecond.toFixed(0)}${errors} | ${row.app.p50.toFixed(1)} / ${row.app.p99.toFixed(1)} | ${row.baselineName} | ${row.baseline.requestsPerSecond.toFixed(0)} | ${row.baseline.p50.toFixed(1)} / ${row.baseline.p99.toFixed(1)} | ${(100 * ratio).toFixed(0)}% | ${mib(row.peakRss)} |`,
+      `| ${row.scenario} | ${rate(service)} | ${latency(service)} | ${rate(peer)} | ${latency(peer)} | ${row.limitName} | ${rate(limit)} | ${percent(service.requestsPerSecond, peer?.requestsPerSecond)} | ${percent(service.requestsPerSecond, limit.requestsPerSecond)} | ${p99Ratio} | ${mib(row.servicePeakRss)} | ${mib(row.peerPeakRss)} |`,
     );
   }
   console.log('\n| growth | size | req/s (10 connections) | p50 / p99 ms |\n|---|---|---|---|');

@@ -7,6 +7,8 @@ import { SignJWT } from 'jose';
 import { BENCH_SERVER } from './bench-database';
 
 export const BENCH_JWT_SECRET = 'benchmark-secret-benchmark-secret-benchmark';
+/** Requests a user may make in a minute: high enough that no benchmark run meets it. */
+export const BENCH_RATE_LIMIT_PER_MINUTE = '100000000';
 const ROOT = join(__dirname, '..', '..');
 
 export interface BenchApp {
@@ -45,15 +47,26 @@ export async function startBenchApp(
       POSTGRES_PASSWORD: BENCH_SERVER.password,
       POSTGRES_DB: database,
       AUTH_JWT_SECRET: BENCH_JWT_SECRET,
-      RATE_LIMIT_PER_MINUTE: '100000000',
+      RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT_PER_MINUTE,
       SHUTDOWN_DRAIN_MS: '0',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const url = `http://127.0.0.1:${port}`;
+  return superviseProcess(child, `http://127.0.0.1:${port}`, started);
+}
+
+/**
+ * A benchmarked server process once it answers 200 on `/health/ready`: its boot time, and its
+ * resident set size sampled every 100 ms until it is stopped.
+ */
+export async function superviseProcess(
+  child: ChildProcess,
+  url: string,
+  started: number,
+): Promise<BenchApp> {
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`the process exited with ${child.exitCode}`);
     try {
       if ((await fetch(`${url}/health/ready`)).status === 200) break;
     } catch {

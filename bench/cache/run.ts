@@ -53,14 +53,22 @@ async function main(): Promise<void> {
         status: response.status,
       };
     };
-    const hits: number[] = [];
-    const misses: number[] = [];
-    for (let i = 0; i < ROUNDS; i += 1) {
-      await fetch(`${app.url}/api/v1/conversations/${id}`, {
+    const write = async (round: number): Promise<number> => {
+      const started = performance.now();
+      const response = await fetch(`${app.url}/api/v1/conversations/${id}`, {
         method: 'PATCH',
         headers,
-        body: JSON.stringify({ metadata: { round: i } }),
+        body: JSON.stringify({ metadata: { round } }),
       });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`write answered ${response.status}`);
+      return performance.now() - started;
+    };
+    const hits: number[] = [];
+    const misses: number[] = [];
+    const writes: number[] = [];
+    for (let i = 0; i < ROUNDS; i += 1) {
+      writes.push(await write(i));
       const miss = await timed();
       const hit = await timed();
       if (miss.cache !== 'MISS' || hit.cache !== 'HIT')
@@ -76,6 +84,9 @@ async function main(): Promise<void> {
       if (outcome.status !== 200) throw new Error(`status ${outcome.status} with Redis down`);
       down.push(outcome.ms);
     }
+    // Each of these records its invalidation in PostgreSQL (the cache fence) before answering.
+    const writesDown: number[] = [];
+    for (let i = 0; i < ROUNDS; i += 1) writesDown.push(await write(ROUNDS + i));
     redis = startBenchRedis(redisPort);
     const row = (name: string, values: number[]): string =>
       `| ${name} | ${percentile(values, 50).toFixed(2)} | ${percentile(values, 95).toFixed(2)} | ${Math.max(...values).toFixed(2)} |`;
@@ -86,6 +97,9 @@ async function main(): Promise<void> {
     console.log(row('hit (Redis)', hits));
     console.log(row('miss (PostgreSQL, then fill)', misses));
     console.log(row('Redis dead (PostgreSQL, breaker)', down));
+    console.log('\n| write (PATCH) | p50 ms | p95 ms | max ms |\n|---|---|---|---|');
+    console.log(row('Redis up (version replaced in Redis)', writes));
+    console.log(row('Redis dead (invalidation recorded in PostgreSQL)', writesDown));
     console.log(
       `\nadded by a dead Redis: p50 ${(percentile(down, 50) - percentile(misses, 50)).toFixed(2)} ms, worst request ${(Math.max(...down) - percentile(misses, 50)).toFixed(2)} ms over a miss's p50`,
     );

@@ -1,5 +1,4 @@
 import { BadRequestException } from '@nestjs/common';
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { LogController, type RawServerDefault } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,6 +10,7 @@ import { KnownQueryInterceptor } from './common/known-query.interceptor';
 import { LIMITS } from './common/limits';
 import { StrictValidationPipe } from './common/strict-validation.pipe';
 import type { DatabaseEndpoint } from './database/embedded-postgres';
+import { secureHeaders } from './common/secure-headers';
 import { ShutdownState } from './health/shutdown-state';
 import { createRootLogger, PinoNestLogger, requestId } from './logging/logger';
 
@@ -49,17 +49,7 @@ export async function createApp(
   echoRequestId(app);
   acceptJsonOnly(app);
   lingerAfterOversizedBodies(app);
-  await app.register(helmet, {
-    // Swagger UI at /docs runs inline scripts and styles; everything else is JSON.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-      },
-    },
-  });
+  sendSecureHeaders(app);
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins,
@@ -169,6 +159,28 @@ function discardRest(
     stream.once('error', stop);
     stream.resume();
   });
+}
+
+/** helmet's headers on every answer. */
+function sendSecureHeaders(app: NestFastifyApplication): void {
+  const headers = secureHeaders({
+    // Swagger UI at /docs runs inline scripts and styles; everything else is JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (_request, reply, done) => {
+      void reply.headers(headers);
+      done();
+    });
 }
 
 /** Every answer names its request, so a caller can quote it and an operator find its log lines. */

@@ -47,7 +47,7 @@ describe('cacheKeys', () => {
   it('puts the prefix, the user and the version in front of every entry', () => {
     expect(cacheKeys.version('p', 7)).toBe('p:{u:7}:version');
     expect(cacheKeys.entry('p', 7, 'abc', cacheKeys.conversation('conv_1'))).toBe(
-      'p:{u:7}:v:abc:conversation:conv_1',
+      'p:{u:7}:v:abc:a:conversation:conv_1',
     );
     expect(cacheKeys.writePosition('p', 7)).toBe('p:{u:7}:wal');
     expect(cacheKeys.firstMessagePage('conv_1', 50)).toBe('messages:conv_1:first:50');

@@ -19,8 +19,12 @@ export const cacheKeys = {
   /** The user's cache version: a random token replaced on every write. */
   version: (prefix: string, userId: number): string => `${prefix}:${userTag(userId)}:version`,
 
+  /**
+   * An answer under the user's version. `a:` names the entry's format (cached-answer.ts): an
+   * entry of another format, written by another release during a rolling deploy, is never read.
+   */
   entry: (prefix: string, userId: number, version: string, read: string): string =>
-    `${prefix}:${userTag(userId)}:v:${version}:${read}`,
+    `${prefix}:${userTag(userId)}:v:${version}:a:${read}`,
 
   /** Where the user's last write is in the primary's WAL (read-your-writes on replicas). */
   writePosition: (prefix: string, userId: number): string => `${prefix}:${userTag(userId)}:wal`,

@@ -4,6 +4,7 @@ import { createCache, type Cache } from 'cache-manager';
 import { createKeyv as createMemoryKeyv } from 'cacheable';
 import { Keyv } from 'keyv';
 import type { RedisConfig } from '../config/app-config';
+import { deserializeRecord, serializeRecord } from './cached-answer';
 import {
   createRedisClient,
   REDIS_CONNECT_TIMEOUT_MS,
@@ -68,10 +69,10 @@ export async function openCacheStore(
         store,
         namespace: undefined,
         useKeyPrefix: false,
-        // Values are JSON text already (see SessionCache); Keyv's default parser, which revives
-        // Buffers and BigInts, took a fifth of a cached read's CPU in a profile.
-        serialize: JSON.stringify,
-        deserialize: JSON.parse,
+        // Answers are stored as their text and tag, not as JSON again (cached-answer.ts); Keyv's
+        // default parser, which revives Buffers and BigInts, took a fifth of a cached read's CPU.
+        serialize: serializeRecord,
+        deserialize: deserializeRecord,
       }),
     ],
   });

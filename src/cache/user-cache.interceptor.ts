@@ -15,7 +15,8 @@ import {
   type InvalidatesCacheOptions,
   type ReadKey,
 } from './cached-read.decorator';
-import { entityTag, matchesIfNoneMatch } from './entity-tag';
+import { cachedAnswer, type CachedAnswer } from './cached-answer';
+import { matchesIfNoneMatch } from './entity-tag';
 import { SessionCache } from './session-cache.service';
 
 /**
@@ -53,16 +54,16 @@ export class UserCacheInterceptor implements NestInterceptor {
     const read = readKey(request);
     if (!read) {
       void reply.header('X-Cache', 'MISS');
-      return next.handle().pipe(map((body) => answer(request, reply, JSON.stringify(body))));
+      return next
+        .handle()
+        .pipe(map((body) => answer(request, reply, cachedAnswer(JSON.stringify(body)))));
     }
-    // Answers are cached as the JSON text sent, so a hit is written out without parsing or
-    // serializing anything.
-    const lookup = await this.cache.lookup<unknown>(request.user.id, read);
+    // Answers are cached as the JSON text sent, with its tag, so a hit is written out without
+    // parsing, serializing or hashing anything.
+    const lookup = await this.cache.lookup<CachedAnswer>(request.user.id, read);
     if (lookup.hit) {
       void reply.header('X-Cache', 'HIT');
-      // An entry written by an older release during a rolling deploy may still be an object.
-      const text = typeof lookup.value === 'string' ? lookup.value : JSON.stringify(lookup.value);
-      return of(answer(request, reply, text));
+      return of(answer(request, reply, lookup.value));
     }
     void reply.header('X-Cache', 'MISS');
     const storable =
@@ -70,17 +71,20 @@ export class UserCacheInterceptor implements NestInterceptor {
       (() => true);
     return next.handle().pipe(
       mergeMap(async (body) => {
-        const text = JSON.stringify(body);
-        if (storable(body)) await lookup.fill(text);
-        return answer(request, reply, text);
+        const computed = cachedAnswer(JSON.stringify(body));
+        if (storable(body)) await lookup.fill(computed);
+        return answer(request, reply, computed);
       }),
     );
   }
 }
 
 /** The text to send, tagged; empty with 304 when the client already holds that tag. */
-function answer(request: AuthenticatedRequest, reply: FastifyReply, text: string): string {
-  const tag = entityTag(text);
+function answer(
+  request: AuthenticatedRequest,
+  reply: FastifyReply,
+  { tag, text }: CachedAnswer,
+): string {
   void reply.header('ETag', tag);
   if (matchesIfNoneMatch(request.headers['if-none-match'], tag)) {
     void reply.status(304);

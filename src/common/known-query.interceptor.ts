@@ -29,7 +29,9 @@ export class KnownQueryInterceptor implements NestInterceptor {
       const unknown = reads === 'all' ? [] : names.filter((name) => !reads.has(name));
       if (unknown.length > 0) {
         throw new BadRequestException(
-          unknown.slice(0, 10).map((name) => `query parameter ${name.slice(0, 64)} should not exist`),
+          unknown
+            .slice(0, 10)
+            .map((name) => `query parameter ${name.slice(0, 64)} should not exist`),
         );
       }
     }

@@ -81,8 +81,13 @@ export const TAG_COUNTS = `SELECT tag, count FROM (
 export class ConversationsRepository {
   constructor(private readonly transactions: Transactions) {}
 
-  findActive(userId: number, id: string): Promise<Conversation | null> {
-    return this.transactions.tx.findOneBy(Conversation, { id, userId, isActive: true });
+  async findActive(userId: number, id: string): Promise<Conversation | null> {
+    const rows = await queryRows(
+      this.transactions.tx,
+      `SELECT * FROM conversations WHERE id = $1 AND user_id = $2 AND is_active = true`,
+      [id, userId],
+    );
+    return rows.length > 0 ? conversationFromRow(rows[0]) : null;
   }
 
   /** Times come from the database clock, like every other. */

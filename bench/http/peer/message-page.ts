@@ -4,10 +4,10 @@ import { encodeCursor, messageAnswer, ONLY_CHILD, type MessageFields } from './a
 import { admit, sendRead, type PeerContext } from './peer-context';
 import { PeerError } from './peer-error';
 import {
-  afterSeqPageStatement,
+  AFTER_SEQ_PAGE,
   FIND_ACTIVE_CONVERSATION,
   FIND_MESSAGE,
-  offsetPageStatement,
+  OFFSET_PAGE,
   SIBLING_PLACES,
 } from './statements';
 
@@ -65,16 +65,14 @@ async function readPage(
   limit: number,
   afterSeq: number | undefined,
 ) {
-  const [conversation] = (
-    await pool.query(FIND_ACTIVE_CONVERSATION, [conversationId, userId, true])
-  ).rows;
+  const [conversation] = (await pool.query(FIND_ACTIVE_CONVERSATION, [conversationId, userId]))
+    .rows;
   if (!conversation) throw new PeerError(404, 'conversation not found');
   const rows =
     afterSeq === undefined
-      ? (await pool.query(offsetPageStatement(limit + 1, 0), [conversationId, userId])).rows
-      : (await pool.query(afterSeqPageStatement(limit + 1), [conversationId, userId, afterSeq]))
-          .rows;
-  if (rows.some((row) => row.m_status === 'streaming')) {
+      ? (await pool.query(OFFSET_PAGE, [conversationId, userId, limit + 1, 0])).rows
+      : (await pool.query(AFTER_SEQ_PAGE, [conversationId, userId, afterSeq, limit + 1])).rows;
+  if (rows.some((row) => row.status === 'streaming')) {
     // Their text lives in Redis streams: the benchmark's conversations hold none.
     throw new PeerError(501, 'the peer does not read streaming messages');
   }
@@ -82,14 +80,14 @@ async function readPage(
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   // The newest page holds the head, whose depth is the branch's length: no query for it.
-  const headId: string | null = conversation.Conversation_head_message_id;
-  const head = rows.find((row) => row.m_id === headId);
+  const headId: string | null = conversation.head_message_id;
+  const head = rows.find((row) => row.id === headId);
   const total: number =
-    head?.m_depth ??
+    head?.depth ??
     (headId === null
-      ? conversation.Conversation_message_count
+      ? conversation.message_count
       : ((await pool.query(FIND_MESSAGE, [conversationId, userId, headId])).rows[0]?.depth ??
-        conversation.Conversation_message_count));
+        conversation.message_count));
   const places = await siblingPlaces(pool, conversationId, userId, page);
   return {
     conversation_id: conversationId,
@@ -98,7 +96,7 @@ async function readPage(
     page: afterSeq === undefined ? 1 : null,
     page_size: limit,
     has_next: hasNext,
-    next_cursor: hasNext && last ? encodeCursor({ d: 'after', s: last.m_seq }) : null,
+    next_cursor: hasNext && last ? encodeCursor({ d: 'after', s: last.seq }) : null,
   };
 }
 
@@ -109,44 +107,44 @@ async function siblingPlaces(
   userId: number,
   rows: Record<string, any>[],
 ) {
-  const linked = rows.filter((row) => row.m_depth !== null);
+  const linked = rows.filter((row) => row.depth !== null);
   if (linked.length === 0) return rows.map(() => ONLY_CHILD);
   const { rows: places } = await pool.query(SIBLING_PLACES, [
     conversationId,
     userId,
-    linked.map((row) => row.m_id),
-    linked.map((row) => row.m_parent_id),
-    linked.map((row) => row.m_seq),
+    linked.map((row) => row.id),
+    linked.map((row) => row.parent_id),
+    linked.map((row) => row.seq),
   ]);
   const byId = new Map(
     places.map((place) => [place.id, { count: place.count, index: place.index }]),
   );
-  return rows.map((row) => byId.get(row.m_id) ?? ONLY_CHILD);
+  return rows.map((row) => byId.get(row.id) ?? ONLY_CHILD);
 }
 
 function fieldsOf(row: Record<string, any>): MessageFields {
   return {
-    id: row.m_id,
-    conversationId: row.m_conversation_id,
-    seq: row.m_seq,
-    role: row.m_role,
-    status: row.m_status,
-    content: row.m_content,
-    agentUsed: row.m_agent_used,
-    routingInfo: row.m_routing_info,
-    references: row.m_references,
-    timestamp: row.m_timestamp,
-    metadata: row.m_metadata,
-    parentId: row.m_parent_id,
-    usage: row.m_usage,
+    id: row.id,
+    conversationId: row.conversation_id,
+    seq: row.seq,
+    role: row.role,
+    status: row.status,
+    content: row.content,
+    agentUsed: row.agent_used,
+    routingInfo: row.routing_info,
+    references: row.references,
+    timestamp: row.timestamp,
+    metadata: row.metadata,
+    parentId: row.parent_id,
+    usage: row.usage,
     feedback:
-      row.f_message_id === null
+      row.message_id === null
         ? null
         : {
-            rating: row.f_rating,
-            comment: row.f_comment,
-            reasons: row.f_reasons,
-            updatedAt: row.f_updated_at,
+            rating: row.rating,
+            comment: row.comment,
+            reasons: row.reasons,
+            updatedAt: row.updated_at,
           },
   };
 }

@@ -2,11 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import type { JsonObject } from '../../common/json';
 import { INT32_MAX } from '../../common/limits';
-import { queryRows } from '../../database/query-rows';
+import { queryAffected, queryRows } from '../../database/query-rows';
 import { Transactions } from '../../database/transactions';
 import type { BranchChoice } from './dto/list-messages-query.dto';
 import { feedbackFromRow } from './feedback/feedback.repository';
-import { MessageFeedback } from './feedback/message-feedback.entity';
 import { Message, type MessageRole, type MessageStatus, type MessageUsage } from './message.entity';
 import { ONLY_CHILD, type SiblingPlace } from './message.mapper';
 import type { MessageWindow } from './message-window';
@@ -46,6 +45,15 @@ export interface RatedMessage {
  * messages' ids, parents and seqs): one probe of the siblings index per message. A root's
  * siblings are the other roots, rows not linked yet (null depth, null parent) excluded.
  */
+/**
+ * A message's columns (all but its search terms) and its feedback's, for a statement that joins
+ * `messages m` with `message_feedback f`; `messageFromRow` reads them.
+ */
+const MESSAGE_WITH_FEEDBACK = `m.id, m.conversation_id, m.user_id, m.seq, m.role, m.content,
+  m.agent_used, m.routing_info, m."references", m.timestamp, m.metadata, m.parent_id, m.depth,
+  m.on_active_branch, m.usage, m.status,
+  f.message_id, f.rating, f.comment, f.reasons, f.created_at, f.updated_at`;
+
 export const SIBLING_PLACES = `
 SELECT t.id, s.count, s.index
 FROM unnest($3::varchar[], $4::varchar[], $5::int[]) AS t(id, parent_id, seq)
@@ -85,7 +93,38 @@ export class MessagesRepository {
   ) {}
 
   async insert(messages: Message[]): Promise<void> {
-    await this.transactions.tx.insert(Message, messages);
+    const rows = messages.map((message) => [
+      message.id,
+      message.conversationId,
+      message.userId,
+      message.seq,
+      message.role,
+      message.content,
+      message.agentUsed,
+      // JSON text: pg would send a JavaScript array as a PostgreSQL array, not as jsonb.
+      JSON.stringify(message.routingInfo),
+      JSON.stringify(message.references),
+      message.timestamp,
+      JSON.stringify(message.metadata),
+      message.parentId,
+      message.depth,
+      message.onActiveBranch,
+      message.usage === null ? null : JSON.stringify(message.usage),
+      message.status,
+      message.searchTerms,
+    ]);
+    const values = rows.map(
+      (row, index) =>
+        `(${row.map((_, column) => `$${index * row.length + column + 1}`).join(', ')})`,
+    );
+    await queryAffected(
+      this.transactions.tx,
+      `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, agent_used,
+         routing_info, "references", timestamp, metadata, parent_id, depth, on_active_branch,
+         usage, status, search_terms)
+       VALUES ${values.join(', ')}`,
+      rows.flat(),
+    );
   }
 
   /**
@@ -175,9 +214,7 @@ export class MessagesRepository {
    */
   async ranges(userId: number, ranges: MessageRange[]): Promise<Message[]> {
     const rows: Record<string, unknown>[] = await this.transactions.tx.query(
-      `SELECT m.id, m.conversation_id, m.user_id, m.seq, m.role, m.content, m.agent_used,
-              m.routing_info, m."references", m.timestamp, m.metadata, m.parent_id, m.depth,
-              m.usage, m.status, f.message_id, f.rating, f.comment, f.reasons, f.created_at, f.updated_at
+      `SELECT ${MESSAGE_WITH_FEEDBACK}
        FROM unnest($1::varchar[], $2::int[], $3::int[]) WITH ORDINALITY AS r(conversation_id, from_seq, to_seq, n)
        JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq BETWEEN r.from_seq AND r.to_seq
        LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = m.user_id
@@ -239,35 +276,38 @@ export class MessagesRepository {
     window: MessageWindow,
     branch: BranchChoice,
   ): Promise<Message[]> {
-    // One row per message (feedback is at most one per message): LIMIT applies as written.
-    const query = this.transactions.tx
-      .createQueryBuilder(Message, 'm')
-      .leftJoinAndMapOne(
-        'm.feedback',
-        MessageFeedback,
-        'f',
-        'f.message_id = m.id AND f.user_id = m.user_id',
-      )
-      .where('m.conversation_id = :conversationId', { conversationId: conversation.id })
-      .andWhere('m.user_id = :userId', { userId: conversation.userId })
-      .limit(window.limit);
-    // A literal, not a parameter: the planner matches it to the partial index's predicate.
-    if (branch === 'active') query.andWhere('m.on_active_branch = true');
+    // One row per message (feedback is at most one per message): LIMIT applies as written. A
+    // literal for the branch, not a parameter: the planner matches it to the partial index.
+    const where = `m.conversation_id = $1 AND m.user_id = $2${branch === 'active' ? ' AND m.on_active_branch = true' : ''}`;
+    const from = `SELECT ${MESSAGE_WITH_FEEDBACK} FROM messages m
+       LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = m.user_id`;
+    const key = [conversation.id, conversation.userId];
+    const read = (sql: string, parameters: unknown[]): Promise<Record<string, unknown>[]> =>
+      queryRows(this.transactions.tx, sql, [...key, ...parameters]);
     switch (window.kind) {
       case 'offset':
-        return query.orderBy('m.seq', 'ASC').offset(window.offset).getMany();
+        return (
+          await read(`${from} WHERE ${where} ORDER BY m.seq LIMIT $3 OFFSET $4`, [
+            window.limit,
+            window.offset,
+          ])
+        ).map(messageFromRow);
       case 'after':
-        return query
-          .andWhere('m.seq > :afterSeq', { afterSeq: window.afterSeq })
-          .orderBy('m.seq', 'ASC')
-          .getMany();
-      case 'before': {
-        const newestFirst = await query
-          .andWhere('m.seq < :beforeSeq', { beforeSeq: window.beforeSeq })
-          .orderBy('m.seq', 'DESC')
-          .getMany();
-        return newestFirst.reverse();
-      }
+        return (
+          await read(`${from} WHERE ${where} AND m.seq > $3 ORDER BY m.seq LIMIT $4`, [
+            window.afterSeq,
+            window.limit,
+          ])
+        ).map(messageFromRow);
+      case 'before':
+        return (
+          await read(`${from} WHERE ${where} AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4`, [
+            window.beforeSeq,
+            window.limit,
+          ])
+        )
+          .map(messageFromRow)
+          .reverse();
     }
   }
 
@@ -317,6 +357,7 @@ function messageFromRow(row: Record<string, unknown>): Message {
     metadata: row.metadata,
     parentId: row.parent_id,
     depth: row.depth,
+    onActiveBranch: row.on_active_branch,
     usage: row.usage,
     status: row.status,
     feedback: row.message_id === null ? null : feedbackFromRow(row),

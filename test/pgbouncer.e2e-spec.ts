@@ -61,6 +61,11 @@ const NOT_ON_DISTRIBUTED_TABLES: Array<{ pattern: RegExp; reason: string }> = [
       "the cache fence (src/cache/cache-fence.ts): each replica's heartbeat and its poll of every user's recorded invalidations, in the background and across users by design; small tables that stay on the coordinator under Citus",
   },
   {
+    pattern: /^(INSERT INTO event_losses |DELETE FROM event_losses )/,
+    reason:
+      "lost events (src/events/lost-events.ts): a conversation whose events a replica could not publish, and every replica's relay of them once the bus answers, across users by design; a small table that stays on the coordinator under Citus (docs/scaling.md), like the cache fence's",
+  },
+  {
     pattern:
       /^(WITH delta AS \(.*\) INSERT INTO agent_daily_conversations |INSERT INTO agent_daily_stats AS s \(day, agent, shard, feedback_up, feedback_down\))/,
     reason:

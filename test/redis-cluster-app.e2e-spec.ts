@@ -4,7 +4,12 @@ import { metricValue } from './support/metrics';
 import { TestRedisCluster } from './support/redis-cluster';
 import { deleteKeysMatching, keysMatching } from './support/redis-keys';
 import { redisCli } from './support/redis-server';
-import { dbSetupTest, readUntilHit, writeAndReadThroughout } from './support/redis-outage';
+import {
+  dbSetupTest,
+  readUntilHit,
+  waitForRedis,
+  writeAndReadThroughout,
+} from './support/redis-outage';
 import { startTestApp, type TestApp } from './support/test-app';
 import { testEnvironment } from './support/test-environment';
 
@@ -40,6 +45,7 @@ describe('the app on a 3-master Redis Cluster (a replica each)', () => {
       RATE_LIMIT_PER_MINUTE: '1000000',
     });
     api = await ApiClient.forUsers(t.http, [...USERS, LIMITED]);
+    await waitForRedis(t.http);
     inspect = createRedisClient(t.config.redis!, { reconnect: true });
     await inspect.connect();
   }, 60_000);

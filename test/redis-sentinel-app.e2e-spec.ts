@@ -3,7 +3,12 @@ import { ApiClient } from './support/api-client';
 import { deleteKeysMatching, keysMatching } from './support/redis-keys';
 import { redisCli } from './support/redis-server';
 import { TestRedisSentinel } from './support/redis-sentinel';
-import { dbSetupTest, readUntilHit, writeAndReadThroughout } from './support/redis-outage';
+import {
+  dbSetupTest,
+  readUntilHit,
+  waitForRedis,
+  writeAndReadThroughout,
+} from './support/redis-outage';
 import { startTestApp, type TestApp } from './support/test-app';
 import { testEnvironment } from './support/test-environment';
 
@@ -32,6 +37,7 @@ describe('the app on a Sentinel-managed Redis (a primary, a replica, three senti
     const { postgres } = testEnvironment();
     t = await startTestApp({ ...env, POSTGRES_READ_HOSTS: `${postgres.host}:${postgres.port}` });
     api = await ApiClient.forUsers(t.http, [USER]);
+    await waitForRedis(t.http);
     inspect = createRedisClient(t.config.redis!, { reconnect: true });
     await inspect.connect();
   }, 60_000);

@@ -46,6 +46,20 @@ export async function writeAndReadThroughout(
   return outage;
 }
 
+/**
+ * Waits until the app's readiness says Redis answers (boot does not wait for it, and on a busy
+ * machine a Sentinel or Cluster client may take longer than boot's one second to connect).
+ */
+export async function waitForRedis(http: TestAgent): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const response = await http.get('/health/ready');
+    if (response.body?.details?.redis?.status === 'up') return;
+    if (Date.now() > deadline) throw new Error('the app never reached Redis');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Reads until the cache answers again (HIT), or 20 s have passed; the last answer. */
 export async function readUntilHit(
   http: TestAgent,

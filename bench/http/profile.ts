@@ -3,14 +3,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchToken, startBenchApp } from '../support/bench-app';
 import { runLoad, type LoadOptions } from '../support/load';
+import { startBenchPeer } from './peer/start-peer';
 
 const DATABASE = process.env.BENCH_HTTP_DB ?? 'chatbot_bench_http';
 const USER = 7;
 const LIST_USER = 8;
 
 /**
- * A CPU profile of one `bench/http` scenario: the production build under `node --cpu-prof`, the
- * scenario's load for `--seconds`, then a clean stop, which writes the `.cpuprofile` (open it in
+ * A CPU profile of one `bench/http` scenario: the production build (or, with `--server peer`,
+ * the hand-written peer) under `node --cpu-prof`, the scenario's load for `--seconds`, then a
+ * clean stop, which writes the `.cpuprofile` (open it in
  * Chrome DevTools or speedscope). Reads the data set `npm run bench` loaded; profiles go to
  * `--out`, outside the repository.
  */
@@ -18,17 +20,22 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       scenario: { type: 'string', default: 'cached' },
+      server: { type: 'string', default: 'service' },
       seconds: { type: 'string', default: '10' },
       out: { type: 'string', default: '/tmp/chatbot-profiles' },
     },
   });
-  const out = join(values.out!, values.scenario!);
+  const out = join(values.out!, `${values.server}-${values.scenario}`);
   mkdirSync(out, { recursive: true });
-  const app = await startBenchApp(DATABASE, {
-    NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${out}`,
+  const redis = {
     REDIS_HOST: process.env.BENCH_REDIS_HOST ?? '127.0.0.1',
     REDIS_PORT: process.env.BENCH_REDIS_PORT ?? '6379',
-  });
+  };
+  const profiling = { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${out}` };
+  const app =
+    values.server === 'peer'
+      ? await startBenchPeer(DATABASE, redis, profiling)
+      : await startBenchApp(DATABASE, { ...redis, ...profiling });
   try {
     const load = await scenario(values.scenario!, app.url);
     await runLoad({ ...load, seconds: 2 });

@@ -4,6 +4,7 @@ import {
   filtersOf,
   pageStatement,
 } from '../../../src/conversations/conversation-list';
+import { cachedAnswer } from '../../../src/cache/cached-answer';
 import { conversationSummary, encodeCursor } from './answers';
 import { admit, sendRead, type PeerContext } from './peer-context';
 import { PeerError } from './peer-error';
@@ -45,7 +46,7 @@ export function registerConversationList(app: FastifyInstance, context: PeerCont
             ? encodeCursor({ u: String(last.position_micros), i: String(last.id) })
             : null,
       };
-      return sendRead(reply, JSON.stringify(answer), 'MISS');
+      return sendRead(reply, cachedAnswer(JSON.stringify(answer)), 'MISS');
     },
   );
 }

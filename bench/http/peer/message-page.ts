@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { cachedAnswer } from '../../../src/cache/cached-answer';
 import { encodeCursor, messageAnswer, ONLY_CHILD, type MessageFields } from './answers';
 import { admit, sendRead, type PeerContext } from './peer-context';
 import { PeerError } from './peer-error';
@@ -28,15 +29,19 @@ export function registerMessagePage(app: FastifyInstance, context: PeerContext):
       const conversationId = request.params.id;
       if (afterSeq !== undefined) {
         const page = await readPage(context.pool, user.id, conversationId, limit, afterSeq);
-        return sendRead(reply, JSON.stringify(page), 'MISS');
+        return sendRead(reply, cachedAnswer(JSON.stringify(page)), 'MISS');
       }
+      // Like the service, the tag is stored with the text: a hit hashes nothing.
       const key = `${context.keyPrefix}:u:${user.id}:messages:${conversationId}:first:${limit}`;
       const cached = await context.redis.get(key);
-      if (cached !== null) return sendRead(reply, cached, 'HIT');
+      if (cached !== null) {
+        const end = cached.indexOf('\n');
+        return sendRead(reply, { tag: cached.slice(0, end), text: cached.slice(end + 1) }, 'HIT');
+      }
       const page = await readPage(context.pool, user.id, conversationId, limit, undefined);
-      const text = JSON.stringify(page);
-      await context.redis.set(key, text, { PX: context.cacheTtlMs });
-      return sendRead(reply, text, 'MISS');
+      const answer = cachedAnswer(JSON.stringify(page));
+      await context.redis.set(key, `${answer.tag}\n${answer.text}`, { PX: context.cacheTtlMs });
+      return sendRead(reply, answer, 'MISS');
     },
   );
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
-import { entityTag } from '../../../src/cache/entity-tag';
+import type { CachedAnswer } from '../../../src/cache/cached-answer';
 import type { RateLimit, RedisClient } from './rate-limit';
 import type { PeerUser, TokenCheck } from './token-check';
 
@@ -30,10 +30,14 @@ export async function admit(
  * A read's JSON text as the service's cache interceptor sends every answer of a cached route,
  * hit or miss: with its strong `ETag` and whether the cache answered.
  */
-export function sendRead(reply: FastifyReply, text: string, cache: 'HIT' | 'MISS'): FastifyReply {
+export function sendRead(
+  reply: FastifyReply,
+  { tag, text }: CachedAnswer,
+  cache: 'HIT' | 'MISS',
+): FastifyReply {
   return reply
     .header('x-cache', cache)
-    .header('etag', entityTag(text))
+    .header('etag', tag)
     .header('content-type', 'application/json; charset=utf-8')
     .send(text);
 }

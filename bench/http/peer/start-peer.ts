@@ -29,6 +29,7 @@ let compiled: Promise<unknown> | undefined;
 export async function startBenchPeer(
   database: string,
   redis: { REDIS_HOST: string; REDIS_PORT: string },
+  env: Record<string, string> = {},
 ): Promise<BenchApp> {
   compiled ??= promisify(execFile)(process.execPath, [
     join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
@@ -69,6 +70,7 @@ export async function startBenchPeer(
       AUTH_JWT_SECRET: BENCH_JWT_SECRET,
       RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT_PER_MINUTE,
       CACHE_TTL_SECONDS: String(SERVICE_CACHE_TTL_SECONDS),
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

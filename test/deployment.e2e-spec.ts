@@ -261,7 +261,8 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/apt-get install -y --no-install-recommends postgresql-client-15\b/);
     const all = manifests();
     const cronJob = all.find(
-      (manifest) => manifest.kind === 'CronJob' && manifest.metadata.name === 'model-chatbot-backup',
+      (manifest) =>
+        manifest.kind === 'CronJob' && manifest.metadata.name === 'model-chatbot-backup',
     )!;
     const deployment = all.find((manifest) => manifest.kind === 'Deployment')!;
     const [backup] = cronJob.spec.jobTemplate.spec.template.spec.containers;

@@ -2,7 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { SIBLING_PLACES } from '../../src/conversations/messages/messages.repository';
+import { SIBLING_PLACES } from '../../src/conversations/messages/message-statements';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { MIGRATIONS } from '../../src/database/migrations';
 import { benchToken, startBenchApp } from '../support/bench-app';

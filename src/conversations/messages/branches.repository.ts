@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { queryRows } from '../../database/query-rows';
 import { Transactions } from '../../database/transactions';
 import type { ConversationKey } from '../conversation-key';
+import { HEAD_STATE } from './message-statements';
 import type { BranchPoint } from './new-messages';
 
 export interface TreeNode {
@@ -9,15 +10,6 @@ export interface TreeNode {
   /** Null for a row not linked yet (written by something that knows no tree). */
   depth: number | null;
 }
-
-/**
- * The head's depth ($3 its id) and whether the newest row of conversation $1 (of user $2) is not
- * linked yet.
- */
-export const HEAD_STATE = `
-SELECT (SELECT depth FROM messages WHERE id = $3 AND conversation_id = $1 AND user_id = $2) AS head_depth,
-       COALESCE((SELECT depth IS NULL FROM messages WHERE conversation_id = $1 AND user_id = $2
-                 ORDER BY seq DESC LIMIT 1), false) AS unlinked_tail`;
 
 /**
  * The queries on the tree of a conversation's messages (`parent_id`, `depth`,

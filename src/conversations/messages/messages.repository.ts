@@ -10,6 +10,12 @@ import { Message, type MessageRole, type MessageStatus, type MessageUsage } from
 import { ONLY_CHILD, type SiblingPlace } from './message.mapper';
 import type { MessageWindow } from './message-window';
 import { MessageStreamsRepository, type MessageRef } from './message-streams.repository';
+import {
+  insertMessagesStatement,
+  MESSAGE_WITH_FEEDBACK,
+  messageWindowStatement,
+  SIBLING_PLACES,
+} from './message-statements';
 import { searchTerms } from './search-terms';
 import type { ConversationKey } from '../conversation-key';
 import type { MessageRange } from '../user-export';
@@ -39,35 +45,6 @@ export interface RatedMessage {
   userId: number;
   timestamp: Date | null;
 }
-
-/**
- * Each message's place among its siblings ($1 the conversation, $2 its owner; $3, $4, $5 the
- * messages' ids, parents and seqs): one probe of the siblings index per message. A root's
- * siblings are the other roots, rows not linked yet (null depth, null parent) excluded.
- */
-/**
- * A message's columns (all but its search terms) and its feedback's, for a statement that joins
- * `messages m` with `message_feedback f`; `messageFromRow` reads them.
- */
-const MESSAGE_WITH_FEEDBACK = `m.id, m.conversation_id, m.user_id, m.seq, m.role, m.content,
-  m.agent_used, m.routing_info, m."references", m.timestamp, m.metadata, m.parent_id, m.depth,
-  m.on_active_branch, m.usage, m.status,
-  f.message_id, f.rating, f.comment, f.reasons, f.created_at, f.updated_at`;
-
-export const SIBLING_PLACES = `
-SELECT t.id, s.count, s.index
-FROM unnest($3::varchar[], $4::varchar[], $5::int[]) AS t(id, parent_id, seq)
-CROSS JOIN LATERAL (
-  SELECT count(*)::int AS count, (count(*) FILTER (WHERE x.seq < t.seq))::int AS index
-  FROM (
-    SELECT x.seq FROM messages x
-    WHERE x.conversation_id = $1 AND x.user_id = $2 AND x.parent_id = t.parent_id
-    UNION ALL
-    SELECT x.seq FROM messages x
-    WHERE t.parent_id IS NULL AND x.conversation_id = $1 AND x.user_id = $2
-      AND x.parent_id IS NULL AND x.depth = 1
-  ) x
-) s`;
 
 /** What ends a stream: its final status and text, and the fields the agent sent with them. */
 export interface FinalMessage {
@@ -113,16 +90,9 @@ export class MessagesRepository {
       message.status,
       message.searchTerms,
     ]);
-    const values = rows.map(
-      (row, index) =>
-        `(${row.map((_, column) => `$${index * row.length + column + 1}`).join(', ')})`,
-    );
     await queryAffected(
       this.transactions.tx,
-      `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, agent_used,
-         routing_info, "references", timestamp, metadata, parent_id, depth, on_active_branch,
-         usage, status, search_terms)
-       VALUES ${values.join(', ')}`,
+      insertMessagesStatement(messages.length),
       rows.flat(),
     );
   }
@@ -276,39 +246,18 @@ export class MessagesRepository {
     window: MessageWindow,
     branch: BranchChoice,
   ): Promise<Message[]> {
-    // One row per message (feedback is at most one per message): LIMIT applies as written. A
-    // literal for the branch, not a parameter: the planner matches it to the partial index.
-    const where = `m.conversation_id = $1 AND m.user_id = $2${branch === 'active' ? ' AND m.on_active_branch = true' : ''}`;
-    const from = `SELECT ${MESSAGE_WITH_FEEDBACK} FROM messages m
-       LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = m.user_id`;
-    const key = [conversation.id, conversation.userId];
-    const read = (sql: string, parameters: unknown[]): Promise<Record<string, unknown>[]> =>
-      queryRows(this.transactions.tx, sql, [...key, ...parameters]);
-    switch (window.kind) {
-      case 'offset':
-        return (
-          await read(`${from} WHERE ${where} ORDER BY m.seq LIMIT $3 OFFSET $4`, [
-            window.limit,
-            window.offset,
-          ])
-        ).map(messageFromRow);
-      case 'after':
-        return (
-          await read(`${from} WHERE ${where} AND m.seq > $3 ORDER BY m.seq LIMIT $4`, [
-            window.afterSeq,
-            window.limit,
-          ])
-        ).map(messageFromRow);
-      case 'before':
-        return (
-          await read(`${from} WHERE ${where} AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4`, [
-            window.beforeSeq,
-            window.limit,
-          ])
-        )
-          .map(messageFromRow)
-          .reverse();
-    }
+    // One row per message (feedback is at most one per message): LIMIT applies as written.
+    const parameters =
+      window.kind === 'offset'
+        ? [window.limit, window.offset]
+        : [window.kind === 'after' ? window.afterSeq : window.beforeSeq, window.limit];
+    const rows = await queryRows(
+      this.transactions.tx,
+      messageWindowStatement(window.kind, branch),
+      [conversation.id, conversation.userId, ...parameters],
+    );
+    const messages = rows.map(messageFromRow);
+    return window.kind === 'before' ? messages.reverse() : messages;
   }
 
   /**

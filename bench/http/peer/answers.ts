@@ -1,17 +1,19 @@
 /**
- * The JSON shapes the service answers with (message.mapper.ts, conversation.mapper.ts), key
- * for key in the same order, so that `JSON.stringify` gives the same bytes. Written out rather
- * than imported: the service's mappers take its entity classes, which load TypeORM.
+ * The JSON shapes the service answers with, so that `JSON.stringify` gives the same bytes: a
+ * message through the service's own mapper (nothing of Nest or TypeORM at run time); a conversation
+ * written out from its row, key for key in the service's order (conversation.mapper.ts), as the
+ * service's mapper takes the entity its repository builds with TypeORM's class.
  */
+import type { Message } from '../../../src/conversations/messages/message.entity';
+import {
+  ONLY_CHILD,
+  toMessageResponse,
+  type SiblingPlace,
+} from '../../../src/conversations/messages/message.mapper';
 
-/** Where a message sits among the messages with its parent. */
-export interface SiblingPlace {
-  count: number;
-  index: number;
-}
+export { ONLY_CHILD };
 
-export const ONLY_CHILD: SiblingPlace = { count: 1, index: 0 };
-
+/** A message as the peer has it: the fields of the service's `Message` that its answer shows. */
 export interface MessageFields {
   id: string;
   conversationId: string;
@@ -29,32 +31,9 @@ export interface MessageFields {
   feedback: { rating: string; comment: string | null; reasons: unknown; updatedAt: Date } | null;
 }
 
+/** The service's own mapper, which reads no more of a message than these fields. */
 export function messageAnswer(message: MessageFields, siblings: SiblingPlace) {
-  return {
-    id: message.id,
-    conversation_id: message.conversationId,
-    seq: message.seq,
-    role: message.role,
-    status: message.status,
-    content: message.content,
-    agent_used: message.agentUsed,
-    routing_info: message.routingInfo ?? {},
-    references: message.references ?? [],
-    timestamp: message.timestamp.toISOString(),
-    metadata: message.metadata ?? {},
-    parent_id: message.parentId ?? null,
-    sibling_count: siblings.count,
-    sibling_index: siblings.index,
-    usage: message.usage ?? null,
-    feedback: message.feedback
-      ? {
-          rating: message.feedback.rating,
-          comment: message.feedback.comment,
-          reasons: message.feedback.reasons,
-          updated_at: message.feedback.updatedAt.toISOString(),
-        }
-      : null,
-  };
+  return toMessageResponse(message as unknown as Message, siblings);
 }
 
 /** A `conversations` row as PostgreSQL returns it (`RETURNING *`, or the list's columns). */

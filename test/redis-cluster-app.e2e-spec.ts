@@ -85,7 +85,7 @@ describe('the app on a 3-master Redis Cluster (a replica each)', () => {
       expect(own.map((key) => key.split(':').at(-1)).sort()).toEqual(
         expect.arrayContaining(['version', 'wal']),
       );
-      expect(own.some((key) => key.includes(':v:'))).toBe(true);
+      expect(own.some((key) => key.includes(':answer:'))).toBe(true);
       const slots = new Set(
         await Promise.all(
           own.map((key) => redisCli(cluster.ports[0], ['cluster', 'keyslot', key])),

@@ -337,7 +337,7 @@ describeWithRedis('erasure: POST /api/v1/me/erasure and npm run user:erase', () 
     const keptRows = await storedRows(KEPT);
     const keptKeys = await redisKeysOf(KEPT);
     expect((await redisKeysOf(ERASED)).some((key) => key.includes(':ratelimit:'))).toBe(true);
-    expect((await redisKeysOf(ERASED)).some((key) => key.includes(':v:'))).toBe(true);
+    expect((await redisKeysOf(ERASED)).some((key) => key.includes(':answer:'))).toBe(true);
     const logged = jest.spyOn(Logger.prototype, 'log');
 
     const response = await t.http

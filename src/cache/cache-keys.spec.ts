@@ -44,10 +44,10 @@ function hashedPart(key: string): string {
 }
 
 describe('cacheKeys', () => {
-  it('puts the prefix, the user and the version in front of every entry', () => {
+  it('puts the prefix and the user in front of the version and of every entry', () => {
     expect(cacheKeys.version('p', 7)).toBe('p:{u:7}:version');
-    expect(cacheKeys.entry('p', 7, 'abc', cacheKeys.conversation('conv_1'))).toBe(
-      'p:{u:7}:v:abc:a:conversation:conv_1',
+    expect(cacheKeys.entry('p', 7, cacheKeys.conversation('conv_1'))).toBe(
+      'p:{u:7}:answer:conversation:conv_1',
     );
     expect(cacheKeys.writePosition('p', 7)).toBe('p:{u:7}:wal');
     expect(cacheKeys.firstMessagePage('conv_1', 50)).toBe('messages:conv_1:first:50');
@@ -69,7 +69,7 @@ describe('cacheKeys', () => {
     for (const prefix of ['chatbot', 'a:b', 'chatbot-test-1']) {
       const keys = [
         cacheKeys.version(prefix, 42),
-        cacheKeys.entry(prefix, 42, 'v1', cacheKeys.firstConversationPage(20)),
+        cacheKeys.entry(prefix, 42, cacheKeys.firstConversationPage(20)),
         cacheKeys.writePosition(prefix, 42),
         `${prefix}:${userTag(42)}:ratelimit:default`,
         cacheKeys.eventHistory(prefix, 42, 'conv_1'),

@@ -10,9 +10,9 @@ export function userTag(userId: number): string {
 }
 
 /**
- * Every cache key is built here. Each one holds the user, and entries hold the user's current
- * cache version, so that a write makes all of that user's cached answers unreachable at once
- * (no KEYS scan, no per-entry delete) and no user can ever read another's entry. Keys carry ids
+ * Every cache key is built here. Each one holds the user, and entries record the user's cache
+ * version they were read under, so that a write makes all of that user's cached answers stale at
+ * once (no KEYS scan, no per-entry delete) and no user can ever read another's entry. Keys carry ids
  * and page sizes only: never a token or message text.
  */
 export const cacheKeys = {
@@ -20,11 +20,12 @@ export const cacheKeys = {
   version: (prefix: string, userId: number): string => `${prefix}:${userTag(userId)}:version`,
 
   /**
-   * An answer under the user's version. `a:` names the entry's format (cached-answer.ts): an
-   * entry of another format, written by another release during a rolling deploy, is never read.
+   * A cached answer of the user, which records the version it was read under (cached-answer.ts):
+   * it is served only while that is still the user's version. `answer` names the entry's format:
+   * an entry of another format, written by another release during a rolling deploy, is never read.
    */
-  entry: (prefix: string, userId: number, version: string, read: string): string =>
-    `${prefix}:${userTag(userId)}:v:${version}:a:${read}`,
+  entry: (prefix: string, userId: number, read: string): string =>
+    `${prefix}:${userTag(userId)}:answer:${read}`,
 
   /** Where the user's last write is in the primary's WAL (read-your-writes on replicas). */
   writePosition: (prefix: string, userId: number): string => `${prefix}:${userTag(userId)}:wal`,

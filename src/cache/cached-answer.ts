@@ -7,6 +7,11 @@ export interface CachedAnswer {
   text: string;
 }
 
+/** An answer as the cache holds it: with the user's cache version it was read under. */
+export interface StoredAnswer extends CachedAnswer {
+  version: string;
+}
+
 export function cachedAnswer(text: string): CachedAnswer {
   return { tag: entityTag(text), text };
 }
@@ -14,34 +19,40 @@ export function cachedAnswer(text: string): CachedAnswer {
 const ANSWER_MARK = 'a';
 
 /**
- * How Keyv's record (`{value, expires}`) of a cached answer is written to Redis: `a<expires>`,
- * the tag and the text, a line each. As JSON, the answer's text would be escaped once more, and
- * every hit would unescape it whole (with hashing the text for its tag, a quarter of a cached
- * read's CPU in a profile). Anything else (the cache versions) stays JSON.
+ * How Keyv's record (`{value, expires}`) of a stored answer is written to Redis: `a<expires>`,
+ * the version, the tag and the text, a line each. As JSON, the answer's text would be escaped
+ * once more, and every hit would unescape it whole (with hashing the text for its tag, a quarter
+ * of a cached read's CPU in a profile). Anything else (the cache versions) stays JSON.
  */
 export function serializeRecord<Value>({ value, expires }: DeserializedData<Value>): string {
-  if (!isCachedAnswer(value)) return JSON.stringify({ value, expires });
-  return `${ANSWER_MARK}${expires ?? ''}\n${value.tag}\n${value.text}`;
+  if (!isStoredAnswer(value)) return JSON.stringify({ value, expires });
+  return `${ANSWER_MARK}${expires ?? ''}\n${value.version}\n${value.tag}\n${value.text}`;
 }
 
 export function deserializeRecord<Value>(stored: string): DeserializedData<Value> | undefined {
   if (!stored.startsWith(ANSWER_MARK)) return JSON.parse(stored) as DeserializedData<Value>;
-  const afterExpires = stored.indexOf('\n');
-  const afterTag = stored.indexOf('\n', afterExpires + 1);
-  if (afterExpires < 0 || afterTag < 0) return undefined;
+  const lines: number[] = [];
+  for (let from = 0; lines.length < 3; from = lines[lines.length - 1] + 1) {
+    const end = stored.indexOf('\n', from);
+    if (end < 0) return undefined;
+    lines.push(end);
+  }
+  const [afterExpires, afterVersion, afterTag] = lines;
   const expires = stored.slice(ANSWER_MARK.length, afterExpires);
-  const answer: CachedAnswer = {
-    tag: stored.slice(afterExpires + 1, afterTag),
+  const answer: StoredAnswer = {
+    version: stored.slice(afterExpires + 1, afterVersion),
+    tag: stored.slice(afterVersion + 1, afterTag),
     text: stored.slice(afterTag + 1),
   };
   return { value: answer as Value, expires: expires === '' ? undefined : Number(expires) };
 }
 
-function isCachedAnswer(value: unknown): value is CachedAnswer {
+function isStoredAnswer(value: unknown): value is StoredAnswer {
   return (
     typeof value === 'object' &&
     value !== null &&
-    typeof (value as CachedAnswer).tag === 'string' &&
-    typeof (value as CachedAnswer).text === 'string'
+    typeof (value as StoredAnswer).version === 'string' &&
+    typeof (value as StoredAnswer).tag === 'string' &&
+    typeof (value as StoredAnswer).text === 'string'
   );
 }

@@ -7,6 +7,7 @@ import { withTimeout } from '../common/with-timeout';
 import { APP_CONFIG } from '../config/config.module';
 import { METRICS } from '../metrics/metric-names';
 import { CacheFence } from './cache-fence';
+import type { CachedAnswer, StoredAnswer } from './cached-answer';
 import { cacheKeys, INITIAL_VERSION } from './cache-keys';
 import { CACHE_OPERATION_TIMEOUT_MS, type CacheStore } from './cache-store';
 import { CircuitBreaker } from './circuit-breaker';
@@ -20,10 +21,10 @@ const FAILED = Symbol('failed');
 type Outcome<T> = T | typeof FAILED;
 
 /**
- * Per-user cache of the reads a chat frontend repeats. Entries live under the user's current
- * version; a write replaces the version, so every cached answer of that user becomes unreachable
- * in one operation, on every replica. A reader that raced the write stored its answer under the
- * old version, where nobody looks any more. Every operation is bounded, and a breaker stops
+ * Per-user cache of the reads a chat frontend repeats. Each entry records the user's version it
+ * was read under and is served only while that is still the user's version; a write replaces the
+ * version, so every cached answer of that user goes stale in one operation, on every replica. A
+ * reader that raced the write stored its answer with the old version, which no read accepts. Every operation is bounded, and a breaker stops
  * calling a failing Redis for a few seconds: the cache can only ever make a request faster. When
  * this replica cannot replace a version, the `CacheFence` tells the other replicas through
  * PostgreSQL before the write answers, so that none serves the old entries.
@@ -53,21 +54,25 @@ export class SessionCache implements OnModuleDestroy {
     }
   }
 
-  async lookup<T>(userId: number, read: string): Promise<CacheLookup<T>> {
+  async lookup(userId: number, read: string): Promise<CacheLookup<CachedAnswer>> {
     // A write this replica has not seen reach Redis: the entries may be older than it.
     if (!this.fence.mayServe(userId)) return this.miss(async () => undefined);
-    const version = await this.guarded('get', () =>
-      this.store.cache.get<string>(cacheKeys.version(this.prefix, userId)),
+    // The version and the entry in one round trip (one MGET: one slot, the user's): the entry is
+    // served only if it was read under the version the user has now.
+    const key = cacheKeys.entry(this.prefix, userId, read);
+    const found = await this.guarded('get', () =>
+      this.store.cache.mget<string | StoredAnswer>([cacheKeys.version(this.prefix, userId), key]),
     );
-    if (version === FAILED) return this.miss(async () => undefined);
-    const key = cacheKeys.entry(this.prefix, userId, version ?? INITIAL_VERSION, read);
-    const cached = await this.guarded('get', () => this.store.cache.get<T>(key));
-    if (cached !== FAILED && cached !== undefined) {
+    if (found === FAILED) return this.miss(async () => undefined);
+    const version = typeof found[0] === 'string' ? found[0] : INITIAL_VERSION;
+    const entry = found[1];
+    if (typeof entry === 'object' && entry !== null && entry.version === version) {
       this.hits.inc();
-      return { hit: true, value: cached };
+      return { hit: true, value: { tag: entry.tag, text: entry.text } };
     }
-    return this.miss(async (value: T) => {
-      await this.guarded('set', () => this.store.cache.set(key, value, this.ttlMs));
+    return this.miss(async (answer: CachedAnswer) => {
+      const stored: StoredAnswer = { ...answer, version };
+      await this.guarded('set', () => this.store.cache.set(key, stored, this.ttlMs));
     });
   }
 

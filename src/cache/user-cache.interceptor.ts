@@ -60,7 +60,7 @@ export class UserCacheInterceptor implements NestInterceptor {
     }
     // Answers are cached as the JSON text sent, with its tag, so a hit is written out without
     // parsing, serializing or hashing anything.
-    const lookup = await this.cache.lookup<CachedAnswer>(request.user.id, read);
+    const lookup = await this.cache.lookup(request.user.id, read);
     if (lookup.hit) {
       void reply.header('X-Cache', 'HIT');
       return of(answer(request, reply, lookup.value));

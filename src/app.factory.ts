@@ -8,9 +8,9 @@ import type { AppConfig } from './config/app-config';
 import { jsonShapeProblem } from './common/json-shape';
 import { KnownQueryInterceptor } from './common/known-query.interceptor';
 import { LIMITS } from './common/limits';
+import { secureHeaders } from './common/secure-headers';
 import { StrictValidationPipe } from './common/strict-validation.pipe';
 import type { DatabaseEndpoint } from './database/embedded-postgres';
-import { secureHeaders } from './common/secure-headers';
 import { ShutdownState } from './health/shutdown-state';
 import { createRootLogger, PinoNestLogger, requestId } from './logging/logger';
 

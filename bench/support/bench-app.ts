@@ -41,11 +41,7 @@ export async function startBenchApp(
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       PORT: String(port),
-      POSTGRES_HOST: BENCH_SERVER.host,
-      POSTGRES_PORT: String(BENCH_SERVER.port),
-      POSTGRES_USER: BENCH_SERVER.user,
-      POSTGRES_PASSWORD: BENCH_SERVER.password,
-      POSTGRES_DB: database,
+      ...benchPostgresEnv(database),
       AUTH_JWT_SECRET: BENCH_JWT_SECRET,
       RATE_LIMIT_PER_MINUTE: BENCH_RATE_LIMIT_PER_MINUTE,
       SHUTDOWN_DRAIN_MS: '0',
@@ -54,6 +50,17 @@ export async function startBenchApp(
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return superviseProcess(child, `http://127.0.0.1:${port}`, started);
+}
+
+/** The benchmark's PostgreSQL server and `database`, as the service (and the peer) read them. */
+export function benchPostgresEnv(database: string): Record<string, string> {
+  return {
+    POSTGRES_HOST: BENCH_SERVER.host,
+    POSTGRES_PORT: String(BENCH_SERVER.port),
+    POSTGRES_USER: BENCH_SERVER.user,
+    POSTGRES_PASSWORD: BENCH_SERVER.password,
+    POSTGRES_DB: database,
+  };
 }
 
 /**

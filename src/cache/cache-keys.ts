@@ -12,8 +12,8 @@ export function userTag(userId: number): string {
 /**
  * Every cache key is built here. Each one holds the user, and entries record the user's cache
  * version they were read under, so that a write makes all of that user's cached answers stale at
- * once (no KEYS scan, no per-entry delete) and no user can ever read another's entry. Keys carry ids
- * and page sizes only: never a token or message text.
+ * once (no KEYS scan, no per-entry delete) and no user can ever read another's entry. Keys
+ * carry ids and page sizes only: never a token or message text.
  */
 export const cacheKeys = {
   /** The user's cache version: a random token replaced on every write. */

@@ -31,13 +31,10 @@ export function serializeRecord<Value>({ value, expires }: DeserializedData<Valu
 
 export function deserializeRecord<Value>(stored: string): DeserializedData<Value> | undefined {
   if (!stored.startsWith(ANSWER_MARK)) return JSON.parse(stored) as DeserializedData<Value>;
-  const lines: number[] = [];
-  for (let from = 0; lines.length < 3; from = lines[lines.length - 1] + 1) {
-    const end = stored.indexOf('\n', from);
-    if (end < 0) return undefined;
-    lines.push(end);
-  }
-  const [afterExpires, afterVersion, afterTag] = lines;
+  const afterExpires = stored.indexOf('\n');
+  const afterVersion = stored.indexOf('\n', afterExpires + 1);
+  const afterTag = stored.indexOf('\n', afterVersion + 1);
+  if (afterExpires < 0 || afterVersion < 0 || afterTag < 0) return undefined;
   const expires = stored.slice(ANSWER_MARK.length, afterExpires);
   const answer: StoredAnswer = {
     version: stored.slice(afterExpires + 1, afterVersion),

@@ -24,10 +24,11 @@ type Outcome<T> = T | typeof FAILED;
  * Per-user cache of the reads a chat frontend repeats. Each entry records the user's version it
  * was read under and is served only while that is still the user's version; a write replaces the
  * version, so every cached answer of that user goes stale in one operation, on every replica. A
- * reader that raced the write stored its answer with the old version, which no read accepts. Every operation is bounded, and a breaker stops
- * calling a failing Redis for a few seconds: the cache can only ever make a request faster. When
- * this replica cannot replace a version, the `CacheFence` tells the other replicas through
- * PostgreSQL before the write answers, so that none serves the old entries.
+ * reader that raced the write stored its answer with the old version, which no read accepts.
+ * Every operation is bounded, and a breaker stops calling a failing Redis for a few seconds: the
+ * cache can only ever make a request faster. When this replica cannot replace a version, the
+ * `CacheFence` tells the other replicas through PostgreSQL before the write answers, so that
+ * none serves the old entries.
  */
 @Injectable()
 export class SessionCache implements OnModuleDestroy {
@@ -64,8 +65,8 @@ export class SessionCache implements OnModuleDestroy {
       this.store.cache.mget<string | StoredAnswer>([cacheKeys.version(this.prefix, userId), key]),
     );
     if (found === FAILED) return this.miss(async () => undefined);
-    const version = typeof found[0] === 'string' ? found[0] : INITIAL_VERSION;
-    const entry = found[1];
+    const [current, entry] = found;
+    const version = typeof current === 'string' ? current : INITIAL_VERSION;
     if (typeof entry === 'object' && entry !== null && entry.version === version) {
       this.hits.inc();
       return { hit: true, value: { tag: entry.tag, text: entry.text } };

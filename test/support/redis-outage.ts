@@ -47,6 +47,15 @@ export async function writeAndReadThroughout(
 }
 
 /**
+ * What one request may cost at most while Redis fails over (a Sentinel primary or a cluster
+ * master gone): a write's Redis calls are each bounded (the rate limit, its write position and
+ * the cache version 150 ms each, the event publish 500 ms: 950 ms in all), then PostgreSQL's
+ * part, on a machine that runs the whole suite at once. A request held until the failover ends
+ * would take longer.
+ */
+export const FAILOVER_REQUEST_BOUND_MS = 1500;
+
+/**
  * Waits until the app's readiness says Redis answers (boot does not wait for it, and on a busy
  * machine a Sentinel or Cluster client may take longer than boot's one second to connect).
  */

@@ -5,11 +5,11 @@ import { promisify } from 'node:util';
 import {
   BENCH_JWT_SECRET,
   BENCH_RATE_LIMIT_PER_MINUTE,
+  benchPostgresEnv,
   freePort,
   superviseProcess,
   type BenchApp,
 } from '../../support/bench-app';
-import { BENCH_SERVER } from '../../support/bench-database';
 
 const ROOT = join(__dirname, '..', '..', '..');
 /** Where the peer is compiled to: under the repository, so that its imports find node_modules. */
@@ -58,11 +58,7 @@ export async function startBenchPeer(
       PATH: process.env.PATH,
       NODE_ENV: 'production',
       PORT: String(port),
-      POSTGRES_HOST: BENCH_SERVER.host,
-      POSTGRES_PORT: String(BENCH_SERVER.port),
-      POSTGRES_USER: BENCH_SERVER.user,
-      POSTGRES_PASSWORD: BENCH_SERVER.password,
-      POSTGRES_DB: database,
+      ...benchPostgresEnv(database),
       POSTGRES_POOL_MAX: String(SERVICE_POOL_MAX),
       REDIS_URL: `redis://${redis.REDIS_HOST}:${redis.REDIS_PORT}`,
       // A prefix of this run: no entry cached by an earlier run (other data) is ever read.

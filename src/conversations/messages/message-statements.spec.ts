@@ -7,10 +7,11 @@ import {
 describe('message statements', () => {
   it('numbers the parameters of a multi-row insert row after row', () => {
     const sql = insertMessagesStatement(2);
+    const width = MESSAGE_INSERT_COLUMNS.length;
     const row = (first: number): string =>
-      `(${Array.from({ length: MESSAGE_INSERT_COLUMNS }, (_, i) => `$${first + i}`).join(', ')})`;
-    expect(sql).toContain(`VALUES ${row(1)}, ${row(MESSAGE_INSERT_COLUMNS + 1)}`);
-    expect(sql).not.toContain(`$${2 * MESSAGE_INSERT_COLUMNS + 1}`);
+      `(${Array.from({ length: width }, (_, i) => `$${first + i}`).join(', ')})`;
+    expect(sql).toContain(`VALUES ${row(1)}, ${row(width + 1)}`);
+    expect(sql).not.toContain(`$${2 * width + 1}`);
   });
 
   it('names the owner in every window and the active branch as a literal only when asked', () => {

@@ -36,20 +36,36 @@ export function messageWindowStatement(
   }
 }
 
-/** The columns of a message row as `insertMessagesStatement` takes them, in its order. */
-export const MESSAGE_INSERT_COLUMNS = 17;
+/** The columns a message is inserted with (all of them), in the order of its parameters. */
+export const MESSAGE_INSERT_COLUMNS = [
+  'id',
+  'conversation_id',
+  'user_id',
+  'seq',
+  'role',
+  'content',
+  'agent_used',
+  'routing_info',
+  '"references"',
+  'timestamp',
+  'metadata',
+  'parent_id',
+  'depth',
+  'on_active_branch',
+  'usage',
+  'status',
+  'search_terms',
+] as const;
 
-/** An insert of `count` messages, `MESSAGE_INSERT_COLUMNS` parameters each. */
+/** An insert of `count` messages, a parameter per column of `MESSAGE_INSERT_COLUMNS` each. */
 export function insertMessagesStatement(count: number): string {
+  const width = MESSAGE_INSERT_COLUMNS.length;
   const values = Array.from(
     { length: count },
     (_, row) =>
-      `(${Array.from({ length: MESSAGE_INSERT_COLUMNS }, (_, column) => `$${row * MESSAGE_INSERT_COLUMNS + column + 1}`).join(', ')})`,
+      `(${MESSAGE_INSERT_COLUMNS.map((_, column) => `$${row * width + column + 1}`).join(', ')})`,
   );
-  return `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, agent_used,
-         routing_info, "references", timestamp, metadata, parent_id, depth, on_active_branch,
-         usage, status, search_terms)
-       VALUES ${values.join(', ')}`;
+  return `INSERT INTO messages (${MESSAGE_INSERT_COLUMNS.join(', ')}) VALUES ${values.join(', ')}`;
 }
 
 /**

@@ -70,6 +70,7 @@ export class MessagesRepository {
   ) {}
 
   async insert(messages: Message[]): Promise<void> {
+    // In the order of MESSAGE_INSERT_COLUMNS.
     const rows = messages.map((message) => [
       message.id,
       message.conversationId,
